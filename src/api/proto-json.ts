@@ -4,7 +4,8 @@
  * accepted for a repeated field, enums must be names (unknown names drop an optional field), bytes must be
  * base64, and missing required fields are reported together. The schema is the one source of truth.
  */
-import { Kind, OptionalKind, type TSchema, type Static } from '@sinclair/typebox';
+import type { OptionalKind} from '@sinclair/typebox';
+import { Kind, type TSchema, type Static } from '@sinclair/typebox';
 
 export class DecodeError extends Error {
   constructor(message: string) {
@@ -127,9 +128,9 @@ function decodeObject(schema: SchemaLike, value: Json, path: string, missing: st
 /** Decodes value against schema, or throws DecodeError naming the problem. */
 export function decode<S extends TSchema>(schema: S, value: unknown): Static<S> {
   const missing: string[] = [];
-  const out = decodeObject(schema as unknown as SchemaLike, value, '', missing);
+  const out = decodeObject(schema, value, '', missing);
   if (missing.length > 0) throw new DecodeError(`Missing required fields: ${missing.join(', ')}`);
-  return out as Static<S>;
+  return out;
 }
 
 /** Parses a JSON text and decodes it; the error says which step failed, as upstream does. */

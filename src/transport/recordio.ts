@@ -6,7 +6,7 @@
 
 /** JSON.stringify, then escape everything outside printable ASCII. */
 export function asciiJson(value: unknown): string {
-  // eslint-disable-next-line no-control-regex
+   
   return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 

@@ -10,8 +10,8 @@ export interface OpenStreamOptions {
   readonly body: unknown;
   readonly headers?: Record<string, string>;
   readonly signal?: AbortSignal;
-  /** Headers of the 200 response are handed over before the first record. */
-  readonly onHeaders?: (headers: Record<string, string | string[] | undefined>) => void;
+  /** Headers of the 200 response are handed over before the first record, with the URL that answered (after redirects). */
+  readonly onHeaders?: (headers: Record<string, string | string[] | undefined>, url: string) => void;
   readonly maxRedirects?: number;
 }
 
@@ -58,7 +58,7 @@ export async function* openEventStream(opts: OpenStreamOptions): AsyncGenerator<
       const loc = res.headers.location;
       throw new StreamHttpError(res.statusCode, text, typeof loc === 'string' ? loc : undefined);
     }
-    opts.onHeaders?.(res.headers);
+    opts.onHeaders?.(res.headers, url);
     const decoder = new RecordIoDecoder();
     for await (const chunk of res.body) {
       for (const payload of decoder.push(chunk as Buffer)) yield JSON.parse(payload) as unknown;

@@ -4,6 +4,9 @@
  * the `Agora-Stream-Id` header of that stream. Errors on this wire are `{code, message}`.
  */
 import { Type as T, type Static, type TSchema } from '@sinclair/typebox';
+import type {
+  KillPolicy,
+  MasterInfoSchema} from '../mesos/common.js';
 import {
   AgentID,
   AgentInfo,
@@ -12,8 +15,6 @@ import {
   ExecutorInfo,
   FrameworkID,
   FrameworkInfo,
-  KillPolicy,
-  MasterInfoSchema,
   Resource,
   TaskID,
   TaskInfo,

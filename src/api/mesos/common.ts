@@ -7,7 +7,7 @@ import { Type as T, type Static, type TSchema, type TUnion, type TLiteral } from
 
 const Opt = <S extends TSchema>(s: S) => T.Optional(s);
 export function Enum<const V extends readonly string[]>(values: V): TUnion<TLiteral<V[number]>[]> {
-  return T.Union(values.map((v) => T.Literal(v))) as TUnion<TLiteral<V[number]>[]>;
+  return T.Union(values.map((v) => T.Literal(v)));
 }
 export const Bytes = () => T.String({ format: 'byte' });
 const Id = () => T.Object({ value: T.String({ maxLength: 1024 }) });
