@@ -38,6 +38,8 @@ export type AllocatorEvent =
       readonly active: boolean;
       /** Resources already in use by this framework (after master failover), per agent, with allocation roles. */
       readonly used: ReadonlyMap<AgentId, Resources>;
+      /** Per-role min_allocatable_resources from FrameworkInfo.offer_filters; overrides the global shapes. */
+      readonly minAllocatable?: ReadonlyMap<string, readonly Readonly<Record<string, number>>[]>;
     }
   | {
       readonly type: 'frameworkUpdated';
@@ -45,6 +47,8 @@ export type AllocatorEvent =
       readonly roles: readonly string[];
       readonly suppressedRoles: readonly string[];
       readonly capabilities: FrameworkCapabilities;
+      /** Per-role min_allocatable_resources from FrameworkInfo.offer_filters; overrides the global shapes. */
+      readonly minAllocatable?: ReadonlyMap<string, readonly Readonly<Record<string, number>>[]>;
     }
   | { readonly type: 'frameworkRemoved'; readonly frameworkId: FrameworkId }
   | { readonly type: 'frameworkActivated'; readonly frameworkId: FrameworkId }
@@ -66,7 +70,9 @@ export type AllocatorEvent =
       readonly resources: Resources;
     }
   | { readonly type: 'suppress'; readonly frameworkId: FrameworkId; readonly roles: readonly string[] }
-  | { readonly type: 'revive'; readonly frameworkId: FrameworkId; readonly roles: readonly string[] };
+  | { readonly type: 'revive'; readonly frameworkId: FrameworkId; readonly roles: readonly string[] }
+  /** Role weights changed (`/weights`, UPDATE_WEIGHTS); roles not listed keep their weight. Weights must be > 0. */
+  | { readonly type: 'weightsUpdated'; readonly weights: ReadonlyMap<string, number> };
 
 /** One offer to make: everything given to one framework, for one role, on one agent, in this cycle. */
 export interface OfferBatch {
@@ -92,6 +98,10 @@ export interface AllocatorConfig {
   readonly minAllocatable: readonly Readonly<Record<string, number>>[];
   /** GPU agents are only offered to GPU_RESOURCES frameworks when true. */
   readonly filterGpuResources: boolean;
+  /** Initial role weights (`--weights`); default 1. */
+  readonly roleWeights?: ReadonlyMap<string, number>;
+  /** Resource names left out of DRF shares (`--fair_sharing_excluded_resource_names`). */
+  readonly fairSharingExcludedResourceNames?: readonly string[];
 }
 
 export interface Allocator {

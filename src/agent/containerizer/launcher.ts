@@ -1,0 +1,209 @@
+/**
+ * The posix launcher: runs each command task as a real process tree that outlives the agent.
+ *
+ * Per task the agent spawns, detached (own session), one tiny `/bin/sh` supervisor. The supervisor
+ * starts the task through `setsid` (so the task leads its own session and process group, pgid = pid),
+ * with stdout/stderr going straight to the sandbox files, writes `<supervisorPid> <taskPid>` to
+ * `<runs>/<cid>.pid`, waits for the task, kills whatever is left in the task's process group, and
+ * writes the wait status to `<runs>/<cid>.status` as one newline-terminated write (readers accept only a
+ * complete line, so a torn write is seen as "not yet"). No Node process and no pipe per task: the
+ * supervision cost is one dash process (well under 1 MB RSS).
+ *
+ * While the agent is the supervisor's parent it learns of exits from the child 'exit' event; after an
+ * agent restart it polls (one shared timer for all recovered tasks) the status file and the supervisor's
+ * liveness.
+ */
+import { spawn } from 'node:child_process';
+import { readFile, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import type { Clock, Timer } from '../../core/clock.js';
+import type { CommandInfoJson } from '../../api/mesos/common.js';
+
+/** How a task's process ended. */
+export type ExitStatus =
+  | { readonly kind: 'exited'; readonly code: number }
+  | { readonly kind: 'signaled'; readonly signal: string }
+  | { readonly kind: 'unknown'; readonly message: string };
+
+export interface LaunchSpec {
+  readonly containerId: string;
+  readonly sandbox: string;
+  readonly command: CommandInfoJson;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+const SUPERVISOR = [
+  'm=$1; s=$2; shift 2',
+  `"$s" "$@" </dev/null >stdout 2>stderr &`,
+  'p=$!',
+  'echo "$$ $p" >"$m.pid"',
+  'wait "$p"; c=$?',
+  // Tear down what the task left behind in its process group (orphaned children).
+  'kill -KILL -"$p" 2>/dev/null',
+  'echo "$c" >"$m.status"',
+].join('\n');
+
+/** Finds `setsid`; the supervisor needs it to put the task into its own session and process group. */
+export function findSetsid(): string {
+  for (const p of ['/usr/bin/setsid', '/bin/setsid', '/usr/sbin/setsid', '/sbin/setsid']) if (existsSync(p)) return p;
+  throw new Error('setsid (util-linux) not found: the agent needs it to launch tasks');
+}
+
+/** Maps a `wait` status as sh reports it (128+N for a signal) to an ExitStatus. */
+export function decodeWaitStatus(code: number): ExitStatus {
+  if (code > 128 && code <= 128 + 64) {
+    const n = code - 128;
+    const name = Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0];
+    if (name !== undefined) return { kind: 'signaled', signal: name };
+  }
+  return { kind: 'exited', code };
+}
+
+/** Parses `<runs>/<cid>.status`; undefined while it is absent or incomplete. */
+export async function readExitStatus(prefix: string): Promise<ExitStatus | undefined> {
+  let text: string;
+  try {
+    text = await readFile(`${prefix}.status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const m = /^(\d+)\n$/.exec(text);
+  return m ? decodeWaitStatus(Number(m[1])) : undefined;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e: unknown) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+interface Watched {
+  readonly supervisorPid: number;
+  reported: boolean;
+}
+
+/**
+ * Owns the supervisors. `onExit` is called exactly once per container (launched or recovered) when its
+ * task has ended. Not an actor of its own: the agent calls it and receives the callbacks.
+ */
+export class PosixLauncher {
+  private readonly setsid = findSetsid();
+  private readonly watched = new Map<string, Watched>();
+  private poller: Timer | undefined;
+  private polling = false;
+
+  constructor(
+    /** Directory for `<cid>.pid` / `<cid>.status` (under the agent's meta dir, not in the sandbox). */
+    readonly runsDir: string,
+    private readonly clock: Clock,
+    private readonly onExit: (containerId: string, status: ExitStatus) => void,
+    private readonly pollIntervalMs = 1000,
+  ) {}
+
+  async init(): Promise<void> {
+    await mkdir(this.runsDir, { recursive: true });
+  }
+
+  prefix(containerId: string): string {
+    return `${this.runsDir}/${containerId}`;
+  }
+
+  /** Starts the supervisor; resolves with its pid once spawned. The sandbox must exist. */
+  launch(spec: LaunchSpec): Promise<number> {
+    const cmd = spec.command;
+    const argv = cmd.shell === false ? [cmd.value ?? '', ...(cmd.arguments ?? []).slice(1)] : ['/bin/sh', '-c', cmd.value ?? ''];
+    return new Promise<number>((resolve, reject) => {
+      const child = spawn('/bin/sh', ['-c', SUPERVISOR, 'agora-supervisor', this.prefix(spec.containerId), this.setsid, ...argv], {
+        cwd: spec.sandbox,
+        env: spec.env,
+        detached: true,
+        stdio: 'ignore',
+      });
+      child.once('error', (e) => reject(e));
+      child.once('spawn', () => {
+        const pid = child.pid ?? -1;
+        this.watched.set(spec.containerId, { supervisorPid: pid, reported: false });
+        resolve(pid);
+      });
+      child.once('exit', () => {
+        void this.reap(spec.containerId, true);
+      });
+      // The agent must be able to exit while tasks run: they outlive it by design.
+      child.unref();
+    });
+  }
+
+  /** Supervises a container started by an earlier agent process (the supervisor is not our child). */
+  recover(containerId: string, supervisorPid: number): void {
+    this.watched.set(containerId, { supervisorPid, reported: false });
+    this.poller ??= this.clock.every(this.pollIntervalMs, () => void this.poll());
+  }
+
+  /** The task's pid (= its process group id), from the supervisor's pid file. */
+  async taskPid(containerId: string): Promise<number | undefined> {
+    try {
+      const text = await readFile(`${this.prefix(containerId)}.pid`, 'utf8');
+      const m = /^(\d+) (\d+)\n$/.exec(text);
+      return m ? Number(m[2]) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Signals the task's whole process group. False when the group is already gone or unknown. */
+  async signal(containerId: string, signal: NodeJS.Signals): Promise<boolean> {
+    const pid = await this.taskPid(containerId);
+    if (pid === undefined || pid <= 1) return false;
+    try {
+      process.kill(-pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Containers being supervised. */
+  get size(): number {
+    return this.watched.size;
+  }
+
+  stop(): void {
+    this.poller?.cancel();
+    this.poller = undefined;
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      for (const [cid, w] of [...this.watched]) {
+        if (w.reported) continue;
+        const st = await readExitStatus(this.prefix(cid));
+        if (st !== undefined || !isAlive(w.supervisorPid)) await this.reap(cid, false);
+      }
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private async reap(containerId: string, fromExitEvent: boolean): Promise<void> {
+    const w = this.watched.get(containerId);
+    if (w === undefined || w.reported) return;
+    let st = await readExitStatus(this.prefix(containerId));
+    if (st === undefined && !fromExitEvent) st = await readExitStatus(this.prefix(containerId));
+    if (w.reported) return;
+    w.reported = true;
+    this.watched.delete(containerId);
+    if (this.watched.size === 0) this.stop();
+    if (st === undefined) {
+      // The supervisor died without recording a status: make sure the task tree is gone too.
+      await this.signal(containerId, 'SIGKILL');
+      st = { kind: 'unknown', message: 'Abnormal executor termination: the task supervisor exited without a status' };
+    }
+    this.onExit(containerId, st);
+  }
+}

@@ -1,0 +1,121 @@
+/** Shapes the agent's `/state` (spec §5.6) from the Agent actor's state. Pure. */
+import { fromWire, type Resources, type WireResource } from '../../core/resources.js';
+import { flagsForDisplay, type FlagValues } from '../../core/flags.js';
+import { MESOS_VERSION } from '../../core/version.js';
+import type { Agent } from '../agent.js';
+import type { FrameworkRecord, TaskRecord } from '../task-record.js';
+import { AGENT_FLAGS } from '../config.js';
+
+type Json = Record<string, unknown>;
+
+function attributesObject(agent: Agent): Json {
+  const out: Json = {};
+  for (const a of agent.config.attributes) {
+    if (a.type === 'SCALAR') out[a.name] = a.scalar?.value ?? 0;
+    else if (a.type === 'RANGES') out[a.name] = `[${(a.ranges?.range ?? []).map((r) => `${r.begin}-${r.end}`).join(', ')}]`;
+    else out[a.name] = a.text?.value ?? '';
+  }
+  return out;
+}
+
+function taskResources(t: TaskRecord): Resources {
+  return fromWire((t.task.resources ?? []) as WireResource[]);
+}
+
+function roleOf(t: TaskRecord): string {
+  const r = t.task.resources?.[0];
+  return r?.allocation_info?.role ?? r?.role ?? '*';
+}
+
+/** The §5.2 task object as the agent shows it. */
+export function taskJson(t: TaskRecord, agentId: string): Json {
+  const labels = t.task.labels?.labels;
+  return {
+    id: t.task.task_id.value,
+    name: t.task.name,
+    framework_id: t.fid,
+    executor_id: '',
+    slave_id: agentId,
+    state: t.state,
+    resources: taskResources(t).summary(),
+    role: roleOf(t),
+    statuses: t.statuses.map((s) => ({ state: s.state, timestamp: s.timestamp, container_status: { container_id: { value: t.containerId } } })),
+    ...(labels !== undefined && labels.length > 0 ? { labels } : {}),
+    ...(t.task.discovery !== undefined ? { discovery: t.task.discovery } : {}),
+    ...(t.task.health_check !== undefined ? { health_check: t.task.health_check } : {}),
+  };
+}
+
+function executorJson(t: TaskRecord, agentId: string, live: boolean): Json {
+  const task = taskJson(t, agentId);
+  return {
+    id: t.task.task_id.value,
+    name: `Command Executor (Task: ${t.task.task_id.value}) (Command: sh -c '${(t.task.command?.value ?? '').slice(0, 64)}')`,
+    source: t.task.task_id.value,
+    container: t.containerId,
+    directory: t.sandbox,
+    resources: taskResources(t).summary(),
+    role: roleOf(t),
+    type: 'COMMAND',
+    tasks: live ? [task] : [],
+    queued_tasks: [],
+    completed_tasks: live ? [] : [task],
+  };
+}
+
+function frameworkJson(fw: FrameworkRecord, agentId: string): Json {
+  const i = fw.info;
+  return {
+    id: i.id?.value ?? '',
+    name: i.name,
+    user: i.user,
+    failover_timeout: i.failover_timeout ?? 0,
+    checkpoint: i.checkpoint ?? false,
+    hostname: i.hostname ?? '',
+    ...(i.principal !== undefined ? { principal: i.principal } : {}),
+    ...(i.roles !== undefined ? { roles: i.roles } : { role: i.role ?? '*' }),
+    executors: [...fw.tasks.values()].map((t) => executorJson(t, agentId, true)),
+    completed_executors: fw.completed.map((t) => executorJson(t, agentId, false)),
+  };
+}
+
+/** `/slave(1)/state`. */
+export function agentStateJson(agent: Agent, flags: FlagValues): Json {
+  const total = agent.config.resources;
+  const agentId = agent.agentId ?? '';
+  const reserved: Json = {};
+  const reservedFull: Json = {};
+  for (const e of total.entries) {
+    const role = e.reservations[e.reservations.length - 1]?.role;
+    if (role === undefined || role === '*') continue;
+    const mine = total.reserved(role);
+    reserved[role] = mine.summary();
+    reservedFull[role] = mine.toWire('endpoint', false);
+  }
+  const used = agent.usedResources();
+  const master = agent.masterInfo as { hostname?: string } | undefined;
+  return {
+    version: MESOS_VERSION,
+    build_date: '2026-01-01 00:00:00',
+    build_time: 1767225600,
+    build_user: 'agora',
+    start_time: agent.startTimeMs / 1000,
+    id: agentId,
+    pid: agent.pid,
+    hostname: agent.config.hostname,
+    capabilities: ['MULTI_ROLE', 'HIERARCHICAL_ROLE', 'RESERVATION_REFINEMENT', 'TASK_KILLING_STATE'],
+    resources: total.summary(),
+    reserved_resources: reserved,
+    unreserved_resources: total.unreserved().summary(),
+    reserved_resources_full: reservedFull,
+    unreserved_resources_full: total.unreserved().toWire('endpoint', false),
+    reserved_resources_allocated: {},
+    unreserved_resources_allocated: used.summary(),
+    resource_providers: [],
+    attributes: attributesObject(agent),
+    ...(master?.hostname !== undefined ? { master_hostname: master.hostname } : {}),
+    flags: flagsForDisplay(AGENT_FLAGS, flags),
+    frameworks: [...agent.frameworks.values()].map((fw) => frameworkJson(fw, agentId)),
+    completed_frameworks: agent.completedFrameworks.map((fw) => frameworkJson(fw, agentId)),
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * What `agora up` starts, computed without side effects: the master and N agents on consecutive ports,
+ * each with its own work dir, and the machine's resources split between the agents so that several agents
+ * on one host do not each claim all of it (same headroom rules as upstream's auto-detection).
+ */
+import { join } from 'node:path';
+
+export interface HostCapacity {
+  readonly cpus: number;
+  readonly memMb: number;
+  /** Free space of the work dir's file system. */
+  readonly diskMb: number;
+}
+
+export interface UpOptions {
+  readonly agents: number;
+  readonly port: number;
+  readonly ip: string;
+  readonly workDir: string;
+}
+
+export interface DaemonPlan {
+  readonly label: string;
+  readonly kind: 'master' | 'agent';
+  readonly url: string;
+  readonly workDir: string;
+  readonly logFile: string;
+  /** Arguments after `agora`. */
+  readonly args: readonly string[];
+}
+
+export interface UpPlan {
+  readonly master: DaemonPlan;
+  readonly agents: readonly DaemonPlan[];
+}
+
+const PORTS_BEGIN = 31000;
+const PORTS_END = 32000;
+
+/** Upstream leaves 1 GB of memory to the OS (half when the host has less than 2 GB). */
+function usableMemMb(memMb: number): number {
+  return memMb >= 2048 ? memMb - 1024 : Math.floor(memMb / 2);
+}
+
+/** Upstream leaves 5 GB of disk (half when less than 10 GB is free). */
+function usableDiskMb(diskMb: number): number {
+  return diskMb >= 10_240 ? diskMb - 5_120 : Math.floor(diskMb / 2);
+}
+
+/** `--resources` of agent i (0-based) of n: an equal share of cpus, mem and disk, and its own port range. */
+export function agentResources(i: number, n: number, host: HostCapacity): string {
+  const cpus = Math.max(0.1, Math.floor((host.cpus / n) * 10) / 10);
+  const mem = Math.max(32, Math.floor(usableMemMb(host.memMb) / n));
+  const disk = Math.max(32, Math.floor(usableDiskMb(host.diskMb) / n));
+  const width = Math.floor((PORTS_END - PORTS_BEGIN + 1) / n);
+  const begin = PORTS_BEGIN + i * width;
+  const end = i === n - 1 ? PORTS_END : begin + width - 1;
+  return `cpus:${cpus};mem:${mem};disk:${disk};ports:[${begin}-${end}]`;
+}
+
+/** Master on `port`, agent i on `port + 1 + i`; state under workDir/{master,agent-<i>} and logs under workDir/logs. */
+export function planUp(opts: UpOptions, host: HostCapacity): UpPlan {
+  if (!Number.isInteger(opts.agents) || opts.agents < 0) throw new Error(`--agents must be a non-negative integer, got ${opts.agents}`);
+  const masterDir = join(opts.workDir, 'master');
+  const logs = join(opts.workDir, 'logs');
+  const master: DaemonPlan = {
+    label: 'master',
+    kind: 'master',
+    url: `http://${opts.ip}:${opts.port}`,
+    workDir: masterDir,
+    logFile: join(logs, 'master.log'),
+    args: ['master', '--ip', opts.ip, '--port', String(opts.port), '--work_dir', masterDir],
+  };
+  const agents: DaemonPlan[] = [];
+  for (let i = 0; i < opts.agents; i++) {
+    const port = opts.port + 1 + i;
+    const dir = join(opts.workDir, `agent-${i + 1}`);
+    agents.push({
+      label: `agent ${i + 1}`,
+      kind: 'agent',
+      url: `http://${opts.ip}:${port}`,
+      workDir: dir,
+      logFile: join(logs, `agent-${i + 1}.log`),
+      args: [
+        'agent',
+        '--ip', opts.ip,
+        '--port', String(port),
+        '--master', `${opts.ip}:${opts.port}`,
+        '--work_dir', dir,
+        '--resources', agentResources(i, opts.agents, host),
+      ],
+    });
+  }
+  return { master, agents };
+}

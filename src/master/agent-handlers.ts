@@ -1,0 +1,361 @@
+/**
+ * The agent side of the Master actor (common brief, spec §6.8): admission and re-admission, re-learning
+ * reported tasks, status updates, ping health, disconnection and unreachable marking, and registry
+ * recovery after a master restart.
+ */
+import type { ServerResponse } from 'node:http';
+import type { AgentCallJson, AgentTaskReportJson } from '../api/agora/agent-protocol.js';
+import { AGENT_STREAM_HEADER } from '../api/agora/agent-protocol.js';
+import { isTerminalState, type FrameworkInfoJson, type TaskStatusJson } from '../api/mesos/common.js';
+import { asAgentId, asFrameworkId, asTaskId, newUuid, type AgentId, type FrameworkId } from '../core/ids.js';
+import { Resources, fromWire, type WireResource } from '../core/resources.js';
+import { errorMessage } from '../core/errors.js';
+import { MESOS_VERSION } from '../core/version.js';
+import { EventStream } from '../transport/event-stream.js';
+import { newFramework } from './framework-lifecycle.js';
+import type { CallResult, Master } from './master.js';
+import type { RegistryAgent } from './registry.js';
+import { injectAllocationRole } from './launch-validation.js';
+import { isPartitionAware, masterStatus, recordStatus } from './statuses.js';
+import type { AgentRec, FrameworkRec, TaskRec } from './types.js';
+import { agentUnreachable, agentDisconnected, agentRemoved, startHealth } from './agent-health.js';
+
+/** After a restart: registry agents are `recovered` until they re-register, or unreachable after the timeout. */
+export function recoverAgents(m: Master, agents: readonly RegistryAgent[]): void {
+  for (const ra of agents) {
+    const id = asAgentId(ra.id);
+    const rec: AgentRec = {
+      id,
+      info: ra.info,
+      total: safeResources(ra.info.resources),
+      ip: ra.info.hostname,
+      port: ra.info.port ?? 5051,
+      state: ra.state === 'admitted' ? 'recovered' : ra.state,
+      registeredTime: ra.registered_time,
+      capabilities: [],
+      version: MESOS_VERSION,
+      missedPings: 0,
+      pongSincePing: true,
+      ...(ra.unreachable_time !== undefined ? { unreachableTime: ra.unreachable_time } : {}),
+    };
+    m.agents.set(id, rec);
+    if (rec.state === 'recovered') {
+      rec.reregisterTimer = m.clock.after(m.config.agentReregisterTimeoutMs, () => {
+        if (rec.state === 'recovered') {
+          m.counters.inc('master/recovery_slave_removals');
+          agentUnreachable(m, rec);
+        }
+      });
+    }
+  }
+}
+
+function safeResources(list: readonly unknown[] | undefined): Resources {
+  try {
+    return fromWire((list ?? []) as WireResource[]);
+  } catch {
+    return Resources.EMPTY;
+  }
+}
+
+function isIpv4(s: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(s);
+}
+
+/**
+ * SUBSCRIBE from an agent: admit (or re-admit) it durably first, then answer 200 with the stream id
+ * and REGISTERED, so the agent never holds a stream id the master does not know yet.
+ */
+export function subscribe(m: Master, call: AgentCallJson, res: ServerResponse, remoteIp: string): void {
+  const sub = call.subscribe;
+  if (sub === undefined) return;
+  const streamId = newUuid();
+  const requested = call.agent_id?.value;
+  const existing = requested === undefined ? undefined : m.agents.get(asAgentId(requested));
+  const id = requested === undefined ? m.ids.agent() : asAgentId(requested);
+  const openStream = (): EventStream =>
+    new EventStream(res, {
+      clock: m.clock,
+      headers: { [AGENT_STREAM_HEADER]: streamId },
+      onClose: () => agentDisconnected(m, id, streamId),
+    });
+  if (existing?.state === 'gone') {
+    const stream = openStream();
+    stream.send({ type: 'SHUTDOWN', shutdown: { message: 'Agent has been marked gone' } });
+    stream.close();
+    return;
+  }
+  const info = { ...sub.agent_info, id: { value: id } };
+  const total = safeResources(sub.checkpointed_resources ?? sub.agent_info.resources);
+  const ip = isIpv4(sub.agent_info.hostname) ? sub.agent_info.hostname : remoteIp;
+  m.counters.inc(existing === undefined ? 'master/messages_register_slave' : 'master/messages_reregister_slave');
+  const registeredTime = existing?.registeredTime ?? m.clock.now();
+  m.agentSubscriptions.set(id, streamId);
+  m.registry.putAgent({ id, info, registered_time: registeredTime, state: 'admitted' }).then(
+    () => {
+      if (m.isStopped || res.destroyed || res.socket === null || res.socket.destroyed) {
+        res.destroy();
+        return;
+      }
+      if (m.agentSubscriptions.get(id) !== streamId) {
+        // A newer SUBSCRIBE from the same agent won.
+        res.writeHead(409, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Superseded by a newer subscription');
+        return;
+      }
+      const stream = openStream();
+      admit(m, { id, info, total, ip, port: sub.agent_info.port ?? 5051, stream, streamId, registeredTime, now: m.clock.now(), sub });
+    },
+    (e: unknown) => {
+      m.log.error({ agentId: id, err: errorMessage(e) }, 'registry write failed');
+      if (!res.headersSent) res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`Registry write failed: ${errorMessage(e)}`);
+    },
+  );
+}
+
+interface Admission {
+  readonly id: AgentId;
+  readonly info: AgentRec['info'];
+  readonly total: Resources;
+  readonly ip: string;
+  readonly port: number;
+  readonly stream: EventStream;
+  readonly streamId: string;
+  readonly registeredTime: number;
+  readonly now: number;
+  readonly sub: NonNullable<AgentCallJson['subscribe']>;
+}
+
+function admit(m: Master, a: Admission): void {
+  const prev = m.agents.get(a.id);
+  const prevState = prev?.state;
+  // The old stream (if any) is replaced: its close must not disconnect the agent.
+  const oldStream = prev?.stream;
+  if (prev !== undefined) {
+    prev.stream = undefined;
+    prev.streamId = a.streamId;
+  }
+  oldStream?.close();
+  if (prevState === 'registered' || prevState === 'disconnected') {
+    for (const o of [...m.offers.values()]) if (o.agentId === a.id) m.rescindOffer(o.id, { notify: true, recover: false });
+    m.allocator.apply({ type: 'agentRemoved', agentId: a.id }, a.now);
+  }
+  prev?.pingTimer?.cancel();
+  prev?.reregisterTimer?.cancel();
+  const agent: AgentRec = {
+    id: a.id,
+    info: a.info,
+    total: a.total,
+    ip: a.ip,
+    port: a.port,
+    state: 'registered',
+    stream: a.stream,
+    streamId: a.streamId,
+    registeredTime: a.registeredTime,
+    capabilities: a.sub.capabilities ?? [],
+    version: a.sub.agent_version ?? MESOS_VERSION,
+    missedPings: 0,
+    pongSincePing: true,
+  };
+  if (prev !== undefined) agent.reregisteredTime = a.now;
+  m.agents.set(a.id, agent);
+  m.counters.inc(prev === undefined ? 'master/slave_registrations' : 'master/slave_reregistrations');
+  const relearned = relearnTasks(m, agent, a.sub, prevState === 'unreachable');
+  const used = new Map<FrameworkId, Resources>();
+  for (const t of relearned) {
+    const r = m.usedResources(t);
+    if (r === undefined) continue;
+    used.set(t.frameworkId, (used.get(t.frameworkId) ?? Resources.EMPTY).plus(r));
+  }
+  m.allocator.apply({ type: 'agentAdded', agentId: a.id, hostname: a.info.hostname, total: a.total, used }, a.now);
+  a.stream.send({
+    type: 'REGISTERED',
+    registered: { agent_id: { value: a.id }, master_info: m.masterInfo, ping_interval_seconds: m.config.agentPingTimeoutMs / 1000 },
+  });
+  startHealth(m, agent);
+  m.log.info({ agentId: a.id, reregistered: prev !== undefined }, 'agent registered');
+  m.triggerAllocation();
+}
+
+/** Frameworks the agent reports but the master does not know become `recovered` frameworks. */
+function frameworkFor(m: Master, fid: FrameworkId, reported: readonly FrameworkInfoJson[]): FrameworkRec | undefined {
+  const known = m.frameworks.get(fid);
+  if (known !== undefined) return known;
+  if (m.removedFrameworkIds.has(fid)) return undefined;
+  const info = reported.find((f) => f.id?.value === fid) ?? m.knownFrameworks.get(fid) ?? { user: '', name: '' };
+  const roles = (info.roles ?? []).length > 0 ? [...(info.roles ?? [])] : [info.role ?? '*'];
+  const fw = newFramework(m, fid, info, roles, true);
+  m.frameworks.set(fid, fw);
+  m.knownFrameworks.delete(fid);
+  m.allocator.apply(
+    { type: 'frameworkAdded', frameworkId: fid, roles, suppressedRoles: [], capabilities: m.capabilitiesOf(fw.info), active: false, used: new Map() },
+    m.clock.now(),
+  );
+  return fw;
+}
+
+function relearnTasks(m: Master, agent: AgentRec, sub: NonNullable<AgentCallJson['subscribe']>, wasUnreachable: boolean): TaskRec[] {
+  const now = m.clock.now();
+  const reported = new Set<string>();
+  const out: TaskRec[] = [];
+  for (const r of sub.tasks ?? []) {
+    const fid = asFrameworkId(r.framework_id.value);
+    const fw = frameworkFor(m, fid, sub.frameworks ?? []);
+    if (fw === undefined) {
+      m.sendToAgent(agent, { type: 'SHUTDOWN_FRAMEWORK', shutdown_framework: { framework_id: { value: fid } } });
+      continue;
+    }
+    reported.add(`${fid}/${r.task.task_id.value}`);
+    const task = upsertTask(m, fw, agent, r, now);
+    out.push(task);
+    if (wasUnreachable) {
+      m.sendUpdate(
+        fw,
+        masterStatus({
+          taskId: task.id,
+          state: task.state,
+          reason: 'REASON_AGENT_REREGISTERED',
+          message: 'Agent reregistered',
+          agentId: agent.id,
+          nowMs: now,
+        }),
+      );
+    }
+  }
+  // Tasks the master placed on this agent that the agent does not know: gone (e.g. lost in flight).
+  for (const fw of m.frameworks.values()) {
+    for (const t of [...fw.tasks.values(), ...fw.unreachableTasks.values()]) {
+      if (t.agentId !== agent.id || reported.has(`${fw.id}/${t.id}`) || isTerminalState(t.state)) continue;
+      const pa = isPartitionAware(fw.info);
+      const status = masterStatus({
+        taskId: t.id,
+        state: pa ? 'TASK_DROPPED' : 'TASK_LOST',
+        reason: 'REASON_RECONCILIATION',
+        message: 'Reconciliation: task unknown to the agent',
+        agentId: agent.id,
+        nowMs: now,
+      });
+      recordStatus(t, status, status.state, now);
+      m.counters.countTerminal(status.state);
+      m.completeTask(fw, t);
+      m.sendUpdate(fw, status);
+    }
+  }
+  return out;
+}
+
+function upsertTask(m: Master, fw: FrameworkRec, agent: AgentRec, r: AgentTaskReportJson, now: number): TaskRec {
+  const tid = asTaskId(r.task.task_id.value);
+  const existing = fw.tasks.get(tid) ?? fw.unreachableTasks.get(tid);
+  const role = r.task.resources?.find((x) => x.allocation_info?.role !== undefined)?.allocation_info?.role ?? fw.roles[0] ?? '*';
+  const info = { ...r.task, resources: injectAllocationRole(r.task.resources, role) };
+  const task: TaskRec = existing ?? {
+    id: tid,
+    frameworkId: fw.id,
+    agentId: agent.id,
+    info,
+    resources: safeResources(info.resources).plus(safeResources(injectAllocationRole(r.task.executor?.resources, role))),
+    role,
+    state: r.state,
+    statuses: [],
+    delivered: true,
+    released: false,
+    firstTimestamp: (r.latest_status?.timestamp ?? now / 1000),
+  };
+  task.delivered = true;
+  task.released = false;
+  task.state = r.state;
+  if (r.latest_status !== undefined) recordStatus(task, { ...r.latest_status, agent_id: { value: agent.id } }, r.state, now);
+  if (r.unacked_state !== undefined) task.statusUpdateState = r.unacked_state;
+  if (r.unacked_uuid !== undefined) task.statusUpdateUuid = r.unacked_uuid;
+  if (isTerminalState(task.state)) task.released = true;
+  fw.unreachableTasks.delete(tid);
+  fw.tasks.set(tid, task);
+  return task;
+}
+
+/** Every non-SUBSCRIBE agent call: 403 JSON when the stream id does not match, else 202. */
+export function handleCall(m: Master, call: AgentCallJson, streamId: string | undefined): CallResult {
+  const id = call.agent_id?.value;
+  const agent = id === undefined ? undefined : m.agents.get(asAgentId(id));
+  if (agent === undefined || agent.streamId === undefined || streamId === undefined || agent.streamId !== streamId || agent.state !== 'registered') {
+    return { status: 403, body: JSON.stringify({ code: 'AGENT_NOT_SUBSCRIBED', message: 'Agent is not subscribed on this stream' }) };
+  }
+  switch (call.type) {
+    case 'SUBSCRIBE':
+      return { status: 400, body: 'SUBSCRIBE must be sent without a stream id' };
+    case 'PONG':
+      agent.missedPings = 0;
+      agent.pongSincePing = true;
+      return { status: 202, body: '' };
+    case 'STATUS_UPDATE': {
+      const su = call.status_update;
+      if (su === undefined) return { status: 400, body: "Expecting 'status_update' to be present" };
+      statusUpdate(m, agent, su.framework_id.value, su.status, su.latest_state ?? su.status.state);
+      return { status: 202, body: '' };
+    }
+    case 'EXITED_EXECUTOR': {
+      const ex = call.exited_executor;
+      if (ex === undefined) return { status: 400, body: "Expecting 'exited_executor' to be present" };
+      m.counters.inc('master/messages_exited_executor');
+      const fw = m.frameworks.get(asFrameworkId(ex.framework_id.value));
+      if (fw !== undefined) {
+        m.sendToFramework(fw, {
+          type: 'FAILURE',
+          failure: { agent_id: { value: agent.id }, executor_id: ex.executor_id, ...(ex.status !== undefined ? { status: ex.status } : {}) },
+        });
+      }
+      return { status: 202, body: '' };
+    }
+    case 'EXECUTOR_MESSAGE': {
+      const em = call.executor_message;
+      if (em === undefined) return { status: 400, body: "Expecting 'executor_message' to be present" };
+      m.counters.inc('master/messages_executor_to_framework');
+      const fw = m.frameworks.get(asFrameworkId(em.framework_id.value));
+      if (fw === undefined || !fw.connected) {
+        m.counters.inc('master/invalid_executor_to_framework_messages');
+      } else {
+        m.counters.inc('master/valid_executor_to_framework_messages');
+        m.sendToFramework(fw, { type: 'MESSAGE', message: { agent_id: { value: agent.id }, executor_id: em.executor_id, data: em.data } });
+      }
+      return { status: 202, body: '' };
+    }
+    case 'UNREGISTER':
+      m.counters.inc('master/messages_unregister_slave');
+      agentRemoved(m, agent);
+      return { status: 202, body: '' };
+  }
+}
+
+/** Tracks the agent's latest state and forwards the update (uuid kept) to the framework (spec §6.6). */
+export function statusUpdate(m: Master, agent: AgentRec, fid: string, raw: TaskStatusJson, latestState: TaskStatusJson['state']): void {
+  m.counters.inc('master/messages_status_update');
+  const fw = m.frameworks.get(asFrameworkId(fid));
+  const tid = asTaskId(raw.task_id.value);
+  const status: TaskStatusJson = { ...raw, agent_id: { value: agent.id }, executor_id: raw.executor_id ?? { value: tid } };
+  if (status.timestamp === undefined) status.timestamp = m.clock.now() / 1000;
+  if (fw === undefined) {
+    m.counters.inc('master/invalid_status_updates');
+    return;
+  }
+  m.counters.inc('master/valid_status_updates');
+  let task = fw.tasks.get(tid);
+  const unreachable = fw.unreachableTasks.get(tid);
+  if (task === undefined && unreachable !== undefined) {
+    task = unreachable;
+    fw.unreachableTasks.delete(tid);
+    fw.tasks.set(tid, task);
+  }
+  if (task !== undefined) {
+    const wasTerminal = isTerminalState(task.state);
+    recordStatus(task, status, latestState, m.clock.now());
+    task.statusUpdateState = status.state;
+    if (status.uuid !== undefined) task.statusUpdateUuid = status.uuid;
+    else delete task.statusUpdateUuid;
+    if (!wasTerminal && isTerminalState(latestState)) {
+      m.counters.countTerminal(latestState);
+      m.releaseTask(task);
+    }
+  }
+  m.sendUpdate(fw, status);
+  if (task !== undefined && status.uuid === undefined && isTerminalState(status.state)) m.completeTask(fw, task);
+}

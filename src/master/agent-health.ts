@@ -1,0 +1,163 @@
+/**
+ * Agent health and removal, part of the Master actor (spec §6.8): pings with a missed-pong counter,
+ * disconnection (non-checkpointing frameworks' tasks are lost at once), unreachable marking and graceful
+ * unregistration.
+ */
+import { isTerminalState } from '../api/mesos/common.js';
+import type { AgentId } from '../core/ids.js';
+import { errorMessage } from '../core/errors.js';
+import type { Master } from './master.js';
+import { isPartitionAware, masterStatus, recordStatus } from './statuses.js';
+import type { AgentRec } from './types.js';
+
+/** Starts the ping timer: a PING not answered by the next tick is a miss; too many ⇒ unreachable. */
+export function startHealth(m: Master, agent: AgentRec): void {
+  agent.pingTimer?.cancel();
+  agent.missedPings = 0;
+  agent.pongSincePing = true;
+  agent.pingTimer = m.clock.every(m.config.agentPingTimeoutMs, () => {
+    if (agent.state !== 'registered' && agent.state !== 'disconnected') {
+      agent.pingTimer?.cancel();
+      return;
+    }
+    if (!agent.pongSincePing) {
+      agent.missedPings++;
+      if (agent.missedPings >= m.config.maxAgentPingTimeouts) {
+        m.log.warn({ agentId: agent.id, missed: agent.missedPings }, 'agent missed too many pings');
+        m.counters.inc('master/slave_removals/reason_unhealthy');
+        agentUnreachable(m, agent);
+        return;
+      }
+    }
+    agent.pongSincePing = false;
+    m.sendToAgent(agent, { type: 'PING' });
+  });
+}
+
+function rescindAgentOffers(m: Master, agentId: AgentId, recover: boolean): void {
+  for (const o of [...m.offers.values()]) if (o.agentId === agentId) m.rescindOffer(o.id, { notify: true, recover });
+}
+
+/** The agent's stream closed: deactivate; tasks of non-checkpointing frameworks are lost now. */
+export function agentDisconnected(m: Master, agentId: AgentId, streamId: string): void {
+  const agent = m.agents.get(agentId);
+  if (agent === undefined || agent.streamId !== streamId || agent.state !== 'registered' || m.isStopped) return;
+  agent.state = 'disconnected';
+  agent.stream = undefined;
+  agent.streamId = undefined;
+  const now = m.clock.now();
+  rescindAgentOffers(m, agentId, true);
+  m.allocator.apply({ type: 'agentDeactivated', agentId }, now);
+  for (const fw of m.frameworks.values()) {
+    if (fw.info.checkpoint === true) continue;
+    for (const t of [...fw.tasks.values()]) {
+      if (t.agentId !== agentId || isTerminalState(t.state)) continue;
+      const status = masterStatus({
+        taskId: t.id,
+        state: 'TASK_LOST',
+        reason: 'REASON_AGENT_DISCONNECTED',
+        message: 'Agent disconnected',
+        agentId,
+        nowMs: now,
+      });
+      recordStatus(t, status, 'TASK_LOST', now);
+      m.counters.countTerminal('TASK_LOST');
+      m.completeTask(fw, t);
+      m.sendUpdate(fw, status);
+    }
+  }
+  m.log.info({ agentId }, 'agent disconnected');
+}
+
+/** Marks the agent unreachable: tasks to unreachable_tasks, FAILURE to every framework (spec §6.8). */
+export function agentUnreachable(m: Master, agent: AgentRec): void {
+  if (agent.state === 'unreachable' || agent.state === 'gone') return;
+  const now = m.clock.now();
+  const wasInAllocator = agent.state === 'registered' || agent.state === 'disconnected';
+  agent.state = 'unreachable';
+  agent.unreachableTime = now;
+  agent.pingTimer?.cancel();
+  agent.reregisterTimer?.cancel();
+  const stream = agent.stream;
+  agent.stream = undefined;
+  agent.streamId = undefined;
+  stream?.close();
+  m.counters.inc('master/slave_removals');
+  m.counters.inc('master/slave_unreachable_scheduled');
+  m.counters.inc('master/slave_unreachable_completed');
+  if (wasInAllocator) {
+    rescindAgentOffers(m, agent.id, false);
+    m.allocator.apply({ type: 'agentRemoved', agentId: agent.id }, now);
+  }
+  for (const fw of m.frameworks.values()) {
+    const pa = isPartitionAware(fw.info);
+    for (const t of [...fw.tasks.values()]) {
+      if (t.agentId !== agent.id) continue;
+      t.released = true;
+      if (isTerminalState(t.state)) {
+        m.completeTask(fw, t);
+        continue;
+      }
+      const status = masterStatus({
+        taskId: t.id,
+        state: pa ? 'TASK_UNREACHABLE' : 'TASK_LOST',
+        reason: 'REASON_AGENT_REMOVED',
+        message: `Agent ${agent.id} is unreachable`,
+        agentId: agent.id,
+        nowMs: now,
+        ...(pa ? { unreachableTimeMs: now } : {}),
+      });
+      recordStatus(t, status, status.state, now);
+      if (!pa) m.counters.countTerminal('TASK_LOST');
+      fw.tasks.delete(t.id);
+      fw.unreachableTasks.set(t.id, t);
+      m.sendUpdate(fw, status);
+    }
+    m.sendToFramework(fw, { type: 'FAILURE', failure: { agent_id: { value: agent.id } } });
+  }
+  m.log.warn({ agentId: agent.id }, 'agent marked unreachable');
+  m.registry
+    .putAgent({ id: agent.id, info: agent.info, registered_time: agent.registeredTime, state: 'unreachable', unreachable_time: now })
+    .catch((e: unknown) => m.log.error({ agentId: agent.id, err: errorMessage(e) }, 'registry write failed'));
+}
+
+/** Graceful UNREGISTER: the agent leaves; its tasks are gone (lost for non-partition-aware frameworks). */
+export function agentRemoved(m: Master, agent: AgentRec): void {
+  const now = m.clock.now();
+  agent.pingTimer?.cancel();
+  agent.reregisterTimer?.cancel();
+  agent.state = 'gone';
+  const stream = agent.stream;
+  agent.stream = undefined;
+  agent.streamId = undefined;
+  stream?.close();
+  rescindAgentOffers(m, agent.id, false);
+  m.allocator.apply({ type: 'agentRemoved', agentId: agent.id }, now);
+  m.counters.inc('master/slave_removals');
+  m.counters.inc('master/slave_removals/reason_unregistered');
+  for (const fw of m.frameworks.values()) {
+    const pa = isPartitionAware(fw.info);
+    for (const t of [...fw.tasks.values(), ...fw.unreachableTasks.values()]) {
+      if (t.agentId !== agent.id) continue;
+      t.released = true;
+      if (!isTerminalState(t.state)) {
+        const status = masterStatus({
+          taskId: t.id,
+          state: pa ? 'TASK_GONE' : 'TASK_LOST',
+          reason: 'REASON_AGENT_REMOVED',
+          message: `Agent ${agent.id} unregistered`,
+          agentId: agent.id,
+          nowMs: now,
+        });
+        recordStatus(t, status, status.state, now);
+        m.counters.countTerminal(status.state);
+        m.sendUpdate(fw, status);
+      }
+      m.completeTask(fw, t);
+    }
+    m.sendToFramework(fw, { type: 'FAILURE', failure: { agent_id: { value: agent.id } } });
+  }
+  m.agents.delete(agent.id);
+  m.agentSubscriptions.delete(agent.id);
+  m.registry.removeAgent(agent.id).catch((e: unknown) => m.log.error({ agentId: agent.id, err: errorMessage(e) }, 'registry write failed'));
+}

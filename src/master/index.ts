@@ -1,0 +1,150 @@
+/**
+ * The master daemon's public surface: its flag table and startMaster(). One Master actor, one Fastify
+ * server (scheduler API, agent protocol, operator endpoints) and the SQLite registry in `<work_dir>`.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { SystemClock, type Clock } from '../core/clock.js';
+import { createLogger, type Logger } from '../core/log.js';
+import type { FlagSpec, FlagValues } from '../core/flags.js';
+import { invalid } from '../core/errors.js';
+import { newUuid, type MasterId } from '../core/ids.js';
+import { SeededRng, randomSeed, type Rng } from '../core/rng.js';
+import { SqliteStore, type Store } from '../coordination/index.js';
+import { createHttpServer, DEFAULT_BODY_LIMIT } from '../transport/http-server.js';
+import { DrfAllocator, DEFAULT_MIN_ALLOCATABLE } from './allocator/index.js';
+import type { Allocator } from './allocator/allocator.js';
+import { Master } from './master.js';
+import { Registry } from './registry.js';
+import type { MasterConfig } from './types.js';
+import { registerSchedulerRoutes } from './http/scheduler-route.js';
+import { registerAgentRoutes } from './http/agent-route.js';
+import { registerOperatorRoutes } from './http/operator-routes.js';
+import { MASTER_FLAG_SPECS } from './flag-specs.js';
+
+export { Master } from './master.js';
+export type { MasterConfig } from './types.js';
+
+/** The master's flag table (also printed by `/flags`). */
+export const MASTER_FLAGS: readonly FlagSpec[] = MASTER_FLAG_SPECS;
+
+export interface RunningMaster {
+  readonly url: string;
+  readonly port: number;
+  readonly masterId: string;
+  stop(): Promise<void>;
+}
+
+export interface MasterStartDeps {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly rng?: Rng;
+  /** Overrides the DRF allocator (tests). */
+  readonly allocator?: Allocator;
+  /** Overrides the SQLite store in work_dir (tests). */
+  readonly store?: Store;
+}
+
+function numFlag(flags: FlagValues, name: string, fallback: number): number {
+  const v = flags[name];
+  return typeof v === 'number' ? v : fallback;
+}
+
+/** Resolves MasterConfig from flags; `port` is the actual listening port. */
+export function masterConfig(flags: FlagValues, port: number): MasterConfig {
+  const ip = typeof flags['ip'] === 'string' ? flags['ip'] : '127.0.0.1';
+  const hostname = typeof flags['hostname'] === 'string' && flags['hostname'] !== '' ? flags['hostname'] : ip;
+  const roles = typeof flags['roles'] === 'string' ? flags['roles'].split(',').map((r) => r.trim()).filter((r) => r !== '') : undefined;
+  const offerTimeout = flags['offer_timeout'];
+  return {
+    ip,
+    port,
+    hostname,
+    allocationIntervalMs: numFlag(flags, 'allocation_interval', 1000),
+    offerTimeoutMs: typeof offerTimeout === 'number' ? offerTimeout : undefined,
+    agentPingTimeoutMs: numFlag(flags, 'agent_ping_timeout', 15_000),
+    maxAgentPingTimeouts: numFlag(flags, 'max_agent_ping_timeouts', 5),
+    agentReregisterTimeoutMs: numFlag(flags, 'agent_reregister_timeout', 600_000),
+    heartbeatIntervalMs: numFlag(flags, 'heartbeat_interval', 5000),
+    maxCompletedFrameworks: numFlag(flags, 'max_completed_frameworks', 50),
+    maxCompletedTasksPerFramework: numFlag(flags, 'max_completed_tasks_per_framework', 1000),
+    roles,
+    rootSubmissions: flags['root_submissions'] !== false,
+  };
+}
+
+/** A master, not yet listening: for in-process tests (Fastify inject) and for startMaster. */
+export interface BuiltMaster {
+  readonly master: Master;
+  readonly app: FastifyInstance;
+  readonly store: Store;
+}
+
+/** Builds the Master and its HTTP app and recovers the registry; does not listen. */
+export async function buildMaster(flags: FlagValues, port: number, deps: MasterStartDeps = {}): Promise<BuiltMaster> {
+  const workDir = flags['work_dir'];
+  if (deps.store === undefined && (typeof workDir !== 'string' || workDir === '')) throw invalid('Flag --work_dir is required');
+  const clock = deps.clock ?? new SystemClock();
+  const logger = deps.logger ?? createLogger('master');
+  let store = deps.store;
+  if (store === undefined) {
+    mkdirSync(String(workDir), { recursive: true });
+    store = new SqliteStore(join(String(workDir), 'registry.db'));
+  }
+  const config = masterConfig(flags, port);
+  const seed = randomSeed();
+  const rng = deps.rng ?? new SeededRng(seed);
+  const allocator =
+    deps.allocator ??
+    new DrfAllocator(
+      { allocationIntervalMs: config.allocationIntervalMs, minAllocatable: DEFAULT_MIN_ALLOCATABLE, filterGpuResources: flags['filter_gpu_resources'] !== false },
+      rng.fork('allocator'),
+    );
+  const masterId = newUuid() as MasterId;
+  logger.info({ masterId, seed: rng.seed }, 'master starting');
+  const master = new Master({ config, masterId, clock, logger, allocator, registry: new Registry(store) });
+  await master.recover();
+  const app = createHttpServer({ bodyLimitBytes: numFlag(flags, 'max_body_size', DEFAULT_BODY_LIMIT) });
+  registerSchedulerRoutes(app, master);
+  registerAgentRoutes(app, master);
+  registerOperatorRoutes(app, master, flags);
+  return { master, app, store };
+}
+
+/** Starts a master: registry recovery, HTTP server on ip:port (0 = ephemeral), allocation timer. */
+export async function startMaster(flags: FlagValues, deps: MasterStartDeps = {}): Promise<RunningMaster> {
+  const ip = typeof flags['ip'] === 'string' ? flags['ip'] : '127.0.0.1';
+  const requestedPort = numFlag(flags, 'port', 5050);
+  // The advertised port must be the real one, so an ephemeral port is bound first.
+  const { createServer } = await import('node:net');
+  const port =
+    requestedPort !== 0
+      ? requestedPort
+      : await new Promise<number>((resolve, reject) => {
+          const srv = createServer();
+          srv.once('error', reject);
+          srv.listen(0, ip, () => {
+            const addr = srv.address();
+            const p = typeof addr === 'object' && addr !== null ? addr.port : 0;
+            srv.close(() => resolve(p));
+          });
+        });
+  const built = await buildMaster(flags, port, deps);
+  await built.app.listen({ host: ip, port });
+  built.master.start();
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `http://${ip}:${port}`,
+    port,
+    masterId: built.master.masterId,
+    stop: () => {
+      stopping ??= (async () => {
+        await built.master.stop();
+        await built.app.close();
+        if (deps.store === undefined) await built.store.close();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,310 @@
+/**
+ * The master actor: owns frameworks, agents, tasks, offers and the allocator. Every state change goes
+ * through its methods (this file plus framework-lifecycle.ts, scheduler-calls.ts and agent-handlers.ts,
+ * which are parts of the same actor); routes only validate, call one method and shape the reply.
+ * Registry writes complete before the master acknowledges what they record.
+ */
+import type { ServerResponse } from 'node:http';
+import type { MasterInfoJson, TaskStatusJson } from '../api/mesos/common.js';
+import type { AgentEvent } from '../api/agora/agent-protocol.js';
+import type { SchedulerCallJson, SchedulerEvent } from '../api/mesos/scheduler.js';
+import type { Clock, Timer } from '../core/clock.js';
+import type { AgentId, FrameworkId, MasterId, OfferId } from '../core/ids.js';
+import { MasterIdMinter } from '../core/ids.js';
+import type { Logger } from '../core/log.js';
+import type { Resources } from '../core/resources.js';
+import { MESOS_VERSION } from '../core/version.js';
+import { errorMessage } from '../core/errors.js';
+import { isTerminalState, type FrameworkInfoJson } from '../api/mesos/common.js';
+import type { Allocator, FrameworkCapabilities } from './allocator/allocator.js';
+import { Counters } from './metrics.js';
+import type { Registry } from './registry.js';
+import { hasCapability } from './statuses.js';
+import type { AgentRec, FrameworkRec, MasterConfig, OfferRec, TaskRec } from './types.js';
+import { buildOffer } from './offers.js';
+import * as lifecycle from './framework-lifecycle.js';
+import * as calls from './scheduler-calls.js';
+import * as agentHandlers from './agent-handlers.js';
+import type { AgentCallJson } from '../api/agora/agent-protocol.js';
+
+export interface MasterDeps {
+  readonly config: MasterConfig;
+  readonly masterId: MasterId;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly allocator: Allocator;
+  readonly registry: Registry;
+}
+
+/** Result of a synchronous call (UPDATE_FRAMEWORK, agent calls): an HTTP status and a text body. */
+export interface CallResult {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** Upstream's MasterInfo.ip: the IPv4 address as a uint32 in network byte order read little-endian. */
+export function ipToUint32(ip: string): number {
+  const parts = ip.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return 0;
+  const [a = 0, b = 0, c = 0, d = 0] = parts;
+  return (a | (b << 8) | (c << 16) | (d << 24)) >>> 0;
+}
+
+export class Master {
+  readonly config: MasterConfig;
+  readonly masterId: MasterId;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly allocator: Allocator;
+  readonly registry: Registry;
+  readonly ids: MasterIdMinter;
+  readonly masterInfo: MasterInfoJson;
+  readonly startTime: number;
+  readonly counters = new Counters();
+
+  readonly frameworks = new Map<FrameworkId, FrameworkRec>();
+  readonly completedFrameworks: FrameworkRec[] = [];
+  readonly removedFrameworkIds = new Set<string>();
+  /** FrameworkInfos known from the registry (not yet re-subscribed or reported by an agent). */
+  readonly knownFrameworks = new Map<string, FrameworkInfoJson>();
+  readonly agents = new Map<AgentId, AgentRec>();
+  readonly offers = new Map<OfferId, OfferRec>();
+  /** Stream id of each agent's latest SUBSCRIBE: an older one that finishes admission later is stale. */
+  readonly agentSubscriptions = new Map<AgentId, string>();
+
+  private allocationTimer: Timer | undefined;
+  private pendingCycle: Timer | undefined;
+  private stopped = false;
+
+  constructor(deps: MasterDeps) {
+    this.config = deps.config;
+    this.masterId = deps.masterId;
+    this.clock = deps.clock;
+    this.log = deps.logger;
+    this.allocator = deps.allocator;
+    this.registry = deps.registry;
+    this.ids = new MasterIdMinter(deps.masterId);
+    this.startTime = deps.clock.now();
+    const { ip, port, hostname } = deps.config;
+    this.masterInfo = {
+      id: deps.masterId,
+      ip: ipToUint32(ip),
+      port,
+      pid: `master@${ip}:${port}`,
+      hostname,
+      version: MESOS_VERSION,
+      address: { hostname, ip, port },
+      capabilities: [{ type: 'AGENT_UPDATE' }, { type: 'AGENT_DRAINING' }, { type: 'QUOTA_V2' }],
+    };
+  }
+
+  /** Loads the registry: agents become recovered (or stay unreachable/gone), removed frameworks stay removed. */
+  async recover(): Promise<void> {
+    const snap = await this.registry.recover();
+    for (const fw of snap.frameworks) {
+      const id = fw.info.id?.value;
+      if (id === undefined) continue;
+      if (fw.removed) this.removedFrameworkIds.add(id);
+      else this.knownFrameworks.set(id, fw.info);
+    }
+    agentHandlers.recoverAgents(this, snap.agents);
+  }
+
+  /** Starts the periodic allocation. */
+  start(): void {
+    this.allocationTimer = this.clock.every(this.config.allocationIntervalMs, () => this.runAllocation());
+  }
+
+  /** Cancels every timer, closes every stream and waits for queued registry writes. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.allocationTimer?.cancel();
+    this.pendingCycle?.cancel();
+    for (const o of this.offers.values()) o.timer?.cancel();
+    for (const fw of this.frameworks.values()) {
+      fw.failoverTimer?.cancel();
+      fw.stream?.close();
+    }
+    for (const a of this.agents.values()) {
+      a.pingTimer?.cancel();
+      a.reregisterTimer?.cancel();
+      a.stream?.close();
+    }
+    await this.registry.drain();
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  // ---- scheduler API entry points ------------------------------------------------------------
+
+  /** SUBSCRIBE: the route already answered the HTTP checks; the 200 stream starts here. */
+  subscribe(call: SchedulerCallJson, res: ServerResponse): void {
+    lifecycle.subscribe(this, call, res);
+  }
+
+  /** Asynchronous calls (202): the outcome, if any, arrives as events. */
+  handleCall(fw: FrameworkRec, call: SchedulerCallJson): void {
+    calls.dispatch(this, fw, call);
+  }
+
+  /** UPDATE_FRAMEWORK: 200 once applied and durable, 400 on validation errors. */
+  updateFramework(fw: FrameworkRec, call: SchedulerCallJson): Promise<CallResult> {
+    return lifecycle.updateFramework(this, fw, call);
+  }
+
+  /** Operator teardown (`/master/teardown`): false when the framework is unknown. */
+  teardown(frameworkId: string): boolean {
+    const fw = this.frameworks.get(frameworkId as FrameworkId);
+    if (fw === undefined) return false;
+    lifecycle.removeFramework(this, fw);
+    return true;
+  }
+
+  // ---- agent protocol entry points -------------------------------------------------------------
+
+  agentSubscribe(call: AgentCallJson, res: ServerResponse, remoteIp: string): void {
+    agentHandlers.subscribe(this, call, res, remoteIp);
+  }
+
+  agentCall(call: AgentCallJson, streamId: string | undefined): CallResult {
+    return agentHandlers.handleCall(this, call, streamId);
+  }
+
+  // ---- shared helpers used by the actor's modules ----------------------------------------------
+
+  capabilitiesOf(info: FrameworkInfoJson): FrameworkCapabilities {
+    return {
+      gpuResources: hasCapability(info, 'GPU_RESOURCES'),
+      multiRole: hasCapability(info, 'MULTI_ROLE'),
+      revocable: hasCapability(info, 'REVOCABLE_RESOURCES'),
+    };
+  }
+
+  /** Sends an event to a connected framework; false when it is not connected. */
+  sendToFramework(fw: FrameworkRec, event: SchedulerEvent): boolean {
+    if (!fw.connected || fw.stream === undefined) return false;
+    return fw.stream.send(event);
+  }
+
+  /** Sends a task status update (master-generated ones carry no uuid) and counts it. */
+  sendUpdate(fw: FrameworkRec, status: TaskStatusJson): void {
+    this.counters.countStatus(status.state, status.source, status.reason);
+    this.sendToFramework(fw, { type: 'UPDATE', update: { status } });
+  }
+
+  sendToAgent(agent: AgentRec, event: AgentEvent): boolean {
+    if (agent.stream === undefined || !agent.stream.isOpen) return false;
+    return agent.stream.send(event);
+  }
+
+  /** Schedules one immediate allocation cycle (coalesced). */
+  triggerAllocation(): void {
+    if (this.pendingCycle !== undefined || this.stopped) return;
+    this.pendingCycle = this.clock.after(0, () => {
+      this.pendingCycle = undefined;
+      this.runAllocation();
+    });
+  }
+
+  /** One allocation cycle: turns the allocator's batches into offers, one OFFERS event per framework. */
+  runAllocation(): void {
+    if (this.stopped) return;
+    const now = this.clock.now();
+    let batches;
+    try {
+      batches = this.allocator.cycle(now);
+    } catch (e: unknown) {
+      this.log.error({ err: errorMessage(e) }, 'allocation cycle failed');
+      return;
+    }
+    this.counters.inc('allocator/mesos/allocation_runs');
+    const byFramework = new Map<FrameworkId, OfferRec[]>();
+    for (const b of batches) {
+      const fw = this.frameworks.get(b.frameworkId);
+      const agent = this.agents.get(b.agentId);
+      if (fw === undefined || !fw.active || !fw.connected || agent === undefined || agent.state !== 'registered') {
+        this.allocator.apply({ type: 'resourcesRecovered', frameworkId: b.frameworkId, agentId: b.agentId, resources: b.resources }, now);
+        continue;
+      }
+      const offer: OfferRec = { id: this.ids.offer(), frameworkId: fw.id, agentId: agent.id, role: b.role, resources: b.resources };
+      if (this.config.offerTimeoutMs !== undefined) {
+        offer.timer = this.clock.after(this.config.offerTimeoutMs, () => this.rescindOffer(offer.id, { notify: true }));
+      }
+      this.offers.set(offer.id, offer);
+      fw.offers.add(offer.id);
+      const list = byFramework.get(fw.id) ?? [];
+      list.push(offer);
+      byFramework.set(fw.id, list);
+    }
+    for (const [fid, list] of byFramework) {
+      const fw = this.frameworks.get(fid);
+      if (fw === undefined) continue;
+      const json = list.flatMap((o) => {
+        const agent = this.agents.get(o.agentId);
+        return agent === undefined ? [] : [buildOffer(o, agent, fw, this.tasksOnAgent(agent.id, fw.id))];
+      });
+      this.sendToFramework(fw, { type: 'OFFERS', offers: { offers: json } });
+    }
+  }
+
+  /**
+   * Removes an outstanding offer and gives its resources back to the allocator. `notify` sends RESCIND
+   * (unless the framework is gone); `refuseMs` installs a refuse filter.
+   */
+  rescindOffer(id: OfferId, opts: { notify: boolean; refuseMs?: number; recover?: boolean }): OfferRec | undefined {
+    const offer = this.offers.get(id);
+    if (offer === undefined) return undefined;
+    this.offers.delete(id);
+    offer.timer?.cancel();
+    const fw = this.frameworks.get(offer.frameworkId);
+    fw?.offers.delete(id);
+    if (opts.recover !== false) {
+      this.allocator.apply(
+        {
+          type: 'resourcesRecovered',
+          frameworkId: offer.frameworkId,
+          agentId: offer.agentId,
+          resources: offer.resources,
+          ...(opts.refuseMs !== undefined && opts.refuseMs > 0 ? { refuseMs: opts.refuseMs } : {}),
+        },
+        this.clock.now(),
+      );
+    }
+    if (opts.notify && fw !== undefined) this.sendToFramework(fw, { type: 'RESCIND', rescind: { offer_id: { value: id } } });
+    return offer;
+  }
+
+  /** Executor ids of the framework's live tasks on an agent (Offer.executor_ids). */
+  tasksOnAgent(agentId: AgentId, frameworkId: FrameworkId): TaskRec[] {
+    const fw = this.frameworks.get(frameworkId);
+    if (fw === undefined) return [];
+    return [...fw.tasks.values()].filter((t) => t.agentId === agentId && !isTerminalState(t.state));
+  }
+
+  /** Gives a task's resources back to the allocator once (terminal or unreachable). */
+  releaseTask(task: TaskRec): void {
+    if (task.released) return;
+    task.released = true;
+    this.allocator.apply(
+      { type: 'resourcesRecovered', frameworkId: task.frameworkId, agentId: task.agentId, resources: task.resources },
+      this.clock.now(),
+    );
+  }
+
+  /** Moves a task from the active map to the bounded completed list. */
+  completeTask(fw: FrameworkRec, task: TaskRec): void {
+    this.releaseTask(task);
+    fw.tasks.delete(task.id);
+    fw.unreachableTasks.delete(task.id);
+    fw.completedTasks.push(task);
+    const max = this.config.maxCompletedTasksPerFramework;
+    if (fw.completedTasks.length > max) fw.completedTasks.splice(0, fw.completedTasks.length - max);
+  }
+
+  /** Resources used by live tasks, for the allocator when an agent or framework is (re-)added. */
+  usedResources(task: TaskRec): Resources | undefined {
+    return task.released || isTerminalState(task.state) ? undefined : task.resources;
+  }
+}

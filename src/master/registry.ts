@@ -1,0 +1,101 @@
+/**
+ * The master registry: what cannot be re-learned after a restart (spec §6.8, DESIGN "Coordination"):
+ * admitted agents (AgentInfo, registered time, admitted/unreachable/gone, unreachable time) and frameworks
+ * (FrameworkInfo, removed flag). Every write is a compare-and-set on the Store and is serialised, so a
+ * caller that awaited a write knows it is durable before it acknowledges anything.
+ */
+import type { AgentInfoJson, FrameworkInfoJson } from '../api/mesos/common.js';
+import { getJson, jsonBytes, type Store, type Version } from '../coordination/index.js';
+
+const AGENTS = 'master/registry/agents/';
+const FRAMEWORKS = 'master/registry/frameworks/';
+
+export type RegistryAgentState = 'admitted' | 'unreachable' | 'gone';
+
+export interface RegistryAgent {
+  readonly id: string;
+  readonly info: AgentInfoJson;
+  readonly registered_time: number;
+  readonly state: RegistryAgentState;
+  readonly unreachable_time?: number;
+}
+
+export interface RegistryFramework {
+  readonly info: FrameworkInfoJson;
+  readonly removed: boolean;
+}
+
+export interface RegistrySnapshot {
+  readonly agents: readonly RegistryAgent[];
+  readonly frameworks: readonly RegistryFramework[];
+}
+
+export class Registry {
+  private readonly versions = new Map<string, Version>();
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly store: Store) {}
+
+  /** Loads everything; call once before serving. */
+  async recover(): Promise<RegistrySnapshot> {
+    const agents: RegistryAgent[] = [];
+    for (const key of await this.store.list(AGENTS)) {
+      const v = await getJson<RegistryAgent>(this.store, key);
+      if (v === undefined) continue;
+      this.versions.set(key, v.version);
+      agents.push(v.value);
+    }
+    const frameworks: RegistryFramework[] = [];
+    for (const key of await this.store.list(FRAMEWORKS)) {
+      const v = await getJson<RegistryFramework>(this.store, key);
+      if (v === undefined) continue;
+      this.versions.set(key, v.version);
+      frameworks.push(v.value);
+    }
+    return { agents, frameworks };
+  }
+
+  /** Admits or updates an agent record; resolves once durable. */
+  putAgent(agent: RegistryAgent): Promise<void> {
+    return this.write(AGENTS + agent.id, agent);
+  }
+
+  /** Forgets an agent that unregistered gracefully. */
+  removeAgent(id: string): Promise<void> {
+    const key = AGENTS + id;
+    const run = async (): Promise<void> => {
+      const cur = await this.store.get(key);
+      if (cur !== undefined) await this.store.delete(key, cur.version);
+      this.versions.delete(key);
+    };
+    const p = this.tail.then(run, run);
+    this.tail = p.catch(() => undefined);
+    return p;
+  }
+
+  putFramework(fw: RegistryFramework): Promise<void> {
+    const id = fw.info.id?.value ?? '';
+    return this.write(FRAMEWORKS + id, fw);
+  }
+
+  /** Waits for every queued write. */
+  async drain(): Promise<void> {
+    await this.tail.catch(() => undefined);
+  }
+
+  private write(key: string, value: unknown): Promise<void> {
+    const run = async (): Promise<void> => {
+      let expected: Version | 'absent' = this.versions.get(key) ?? 'absent';
+      if (expected === 'absent') {
+        // A key written by an earlier master instance that we did not load yet.
+        const cur = await this.store.get(key);
+        if (cur !== undefined) expected = cur.version;
+      }
+      const v = await this.store.put(key, jsonBytes(value), expected);
+      this.versions.set(key, v);
+    };
+    const p = this.tail.then(run, run);
+    this.tail = p.catch(() => undefined);
+    return p;
+  }
+}

@@ -1,0 +1,310 @@
+/**
+ * Asynchronous scheduler calls (202), part of the Master actor: ACCEPT (§2.5), DECLINE, REVIVE,
+ * SUPPRESS, KILL, SHUTDOWN, ACKNOWLEDGE, RECONCILE (§6.7), MESSAGE, REQUEST and TEARDOWN (§2.6).
+ */
+import type { SchedulerCallJson, OfferOperationJson } from '../api/mesos/scheduler.js';
+import { isTerminalState, type TaskInfoJson } from '../api/mesos/common.js';
+import { asAgentId, asTaskId, type OfferId } from '../core/ids.js';
+import { Resources, fromWire, type WireResource } from '../core/resources.js';
+import { assertNever } from '../core/errors.js';
+import { removeFramework } from './framework-lifecycle.js';
+import { injectAllocationRole, validateOffers, validateTask } from './launch-validation.js';
+import type { Master } from './master.js';
+import { refuseMsOf } from './offers.js';
+import { explicitAnswer, latestStateAnswer, type ReconcileView } from './reconciliation.js';
+import { isPartitionAware, masterStatus } from './statuses.js';
+import type { FrameworkRec, TaskRec } from './types.js';
+
+/** Dispatches one call of a subscribed framework. */
+export function dispatch(m: Master, fw: FrameworkRec, call: SchedulerCallJson): void {
+  const type = call.type;
+  switch (type) {
+    case undefined:
+    case 'UNKNOWN':
+    case 'SUBSCRIBE':
+    case 'UPDATE_FRAMEWORK':
+      return;
+    case 'TEARDOWN':
+      removeFramework(m, fw);
+      return;
+    case 'ACCEPT':
+      accept(m, fw, call);
+      return;
+    case 'DECLINE':
+      decline(m, fw, call);
+      return;
+    case 'REVIVE':
+      reviveOrSuppress(m, fw, 'revive', call.revive?.roles ?? []);
+      return;
+    case 'SUPPRESS':
+      reviveOrSuppress(m, fw, 'suppress', call.suppress?.roles ?? []);
+      return;
+    case 'KILL':
+      kill(m, fw, call);
+      return;
+    case 'SHUTDOWN':
+      shutdownExecutor(m, fw, call);
+      return;
+    case 'ACKNOWLEDGE':
+      acknowledge(m, fw, call);
+      return;
+    case 'RECONCILE':
+      reconcile(m, fw, call.reconcile?.tasks ?? []);
+      return;
+    case 'MESSAGE':
+      message(m, fw, call);
+      return;
+    case 'REQUEST':
+      m.counters.inc('master/messages_resource_request');
+      return;
+    case 'ACCEPT_INVERSE_OFFERS':
+    case 'DECLINE_INVERSE_OFFERS':
+    case 'ACKNOWLEDGE_OPERATION_STATUS':
+      return;
+    case 'RECONCILE_OPERATIONS':
+      m.counters.inc('master/messages_reconcile_operations');
+      return;
+    default:
+      assertNever(type, 'call type');
+  }
+}
+
+function launchTasksOf(ops: readonly OfferOperationJson[]): TaskInfoJson[] {
+  return ops.flatMap((op) => {
+    if (op.type === 'LAUNCH') return op.launch?.task_infos ?? [];
+    if (op.type === 'LAUNCH_GROUP') return op.launch_group?.task_group.tasks ?? [];
+    return [];
+  });
+}
+
+/** ACCEPT, spec §2.5 steps 1–5. */
+function accept(m: Master, fw: FrameworkRec, call: SchedulerCallJson): void {
+  const acc = call.accept;
+  if (acc === undefined) return;
+  const now = m.clock.now();
+  const ops = acc.operations ?? [];
+  const ids = (acc.offer_ids ?? []).map((o) => o.value);
+  m.counters.inc('master/messages_launch_tasks');
+  const verdict = validateOffers(ids, (id) => m.offers.get(id), fw.id);
+  if (!verdict.ok) {
+    for (const id of ids) {
+      const o = m.offers.get(id as OfferId);
+      if (o !== undefined && o.frameworkId === fw.id) m.rescindOffer(o.id, { notify: false });
+    }
+    const pa = isPartitionAware(fw.info);
+    for (const t of launchTasksOf(ops)) {
+      m.sendUpdate(
+        fw,
+        masterStatus({
+          taskId: t.task_id.value,
+          state: pa ? 'TASK_DROPPED' : 'TASK_LOST',
+          reason: 'REASON_INVALID_OFFERS',
+          message: `Task launched with invalid offers: ${verdict.message}`,
+          agentId: t.agent_id.value,
+          nowMs: now,
+        }),
+      );
+      m.counters.countTerminal(pa ? 'TASK_DROPPED' : 'TASK_LOST');
+    }
+    return;
+  }
+  const offers = verdict.offers;
+  const first = offers[0];
+  if (first === undefined) return;
+  for (const o of offers) m.rescindOffer(o.id, { notify: false, recover: false });
+  const agent = m.agents.get(first.agentId);
+  let pool = offers.reduce((acc2, o) => acc2.plus(o.resources), Resources.EMPTY);
+  const launchedHere = new Set<string>();
+  const inUse = (id: string): boolean =>
+    launchedHere.has(id) || fw.tasks.has(asTaskId(id)) || fw.unreachableTasks.has(asTaskId(id));
+  for (const op of ops) {
+    if (op.type === 'LAUNCH') {
+      for (const raw of op.launch?.task_infos ?? []) {
+        const task: TaskInfoJson = { ...raw, resources: injectAllocationRole(raw.resources, first.role) };
+        if (task.executor !== undefined) task.executor = { ...task.executor, resources: injectAllocationRole(task.executor.resources, first.role) };
+        const v = validateTask(task, { frameworkId: fw.id, agentId: first.agentId, available: pool, taskIdInUse: inUse });
+        if (!v.ok) {
+          taskError(m, fw, task, 'REASON_TASK_INVALID', v.message);
+          continue;
+        }
+        pool = pool.minus(v.resources);
+        launchedHere.add(task.task_id.value);
+        const rec: TaskRec = {
+          id: asTaskId(task.task_id.value),
+          frameworkId: fw.id,
+          agentId: first.agentId,
+          info: task,
+          resources: v.resources,
+          role: first.role,
+          state: 'TASK_STAGING',
+          statuses: [],
+          delivered: false,
+          released: false,
+          firstTimestamp: now / 1000,
+        };
+        fw.tasks.set(rec.id, rec);
+        if (agent !== undefined) rec.delivered = m.sendToAgent(agent, { type: 'RUN_TASK', run_task: { framework: fw.info, task } });
+      }
+    } else if (op.type === 'LAUNCH_GROUP') {
+      for (const t of op.launch_group?.task_group.tasks ?? []) {
+        taskError(m, fw, t, 'REASON_TASK_GROUP_INVALID', 'LAUNCH_GROUP is not supported yet');
+      }
+    } else {
+      m.log.warn({ frameworkId: fw.id, operation: op.type }, 'offer operation not supported; dropped');
+    }
+  }
+  if (!pool.isEmpty()) {
+    m.allocator.apply({ type: 'resourcesRecovered', frameworkId: fw.id, agentId: first.agentId, resources: pool, refuseMs: refuseMsOf(acc.filters) }, now);
+  }
+}
+
+function taskError(m: Master, fw: FrameworkRec, task: TaskInfoJson, reason: 'REASON_TASK_INVALID' | 'REASON_TASK_GROUP_INVALID', message: string): void {
+  m.sendUpdate(
+    fw,
+    masterStatus({ taskId: task.task_id.value, state: 'TASK_ERROR', reason, message, agentId: task.agent_id.value, nowMs: m.clock.now() }),
+  );
+  m.counters.countTerminal('TASK_ERROR');
+}
+
+function decline(m: Master, fw: FrameworkRec, call: SchedulerCallJson): void {
+  const d = call.decline;
+  if (d === undefined) return;
+  m.counters.inc('master/messages_decline_offers');
+  const refuseMs = refuseMsOf(d.filters);
+  for (const { value } of d.offer_ids ?? []) {
+    const o = m.offers.get(value as OfferId);
+    if (o === undefined || o.frameworkId !== fw.id) continue;
+    m.rescindOffer(o.id, { notify: false, refuseMs });
+  }
+}
+
+function reviveOrSuppress(m: Master, fw: FrameworkRec, kind: 'revive' | 'suppress', roles: readonly string[]): void {
+  m.counters.inc(kind === 'revive' ? 'master/messages_revive_offers' : 'master/messages_suppress_offers');
+  const target = roles.length === 0 ? fw.roles : [...roles];
+  if (target.some((r) => !fw.roles.includes(r))) {
+    m.log.warn({ frameworkId: fw.id, roles }, `${kind} with roles the framework is not subscribed to; dropped`);
+    return;
+  }
+  for (const r of target) {
+    if (kind === 'revive') fw.suppressed.delete(r);
+    else fw.suppressed.add(r);
+  }
+  m.allocator.apply({ type: kind, frameworkId: fw.id, roles: target }, m.clock.now());
+  if (kind === 'revive') m.triggerAllocation();
+}
+
+function kill(m: Master, fw: FrameworkRec, call: SchedulerCallJson): void {
+  const k = call.kill;
+  if (k === undefined) return;
+  m.counters.inc('master/messages_kill_task');
+  const task = fw.tasks.get(asTaskId(k.task_id.value));
+  if (task === undefined || isTerminalState(task.state)) {
+    reconcile(m, fw, [{ task_id: k.task_id, ...(k.agent_id !== undefined ? { agent_id: k.agent_id } : {}) }]);
+    return;
+  }
+  if (k.agent_id !== undefined && k.agent_id.value !== task.agentId) return;
+  if (!task.delivered) {
+    const status = masterStatus({
+      taskId: task.id,
+      state: 'TASK_KILLED',
+      reason: 'REASON_TASK_KILLED_DURING_LAUNCH',
+      message: 'Killed before delivery to the agent',
+      agentId: task.agentId,
+      nowMs: m.clock.now(),
+    });
+    task.state = 'TASK_KILLED';
+    task.latestStatus = status;
+    task.statuses = [...task.statuses, { state: 'TASK_KILLED', timestamp: m.clock.now() / 1000 }];
+    m.counters.countTerminal('TASK_KILLED');
+    m.completeTask(fw, task);
+    m.sendUpdate(fw, status);
+    return;
+  }
+  const agent = m.agents.get(task.agentId);
+  if (agent === undefined) return;
+  m.sendToAgent(agent, {
+    type: 'KILL_TASK',
+    kill_task: { framework_id: { value: fw.id }, task_id: { value: task.id }, ...(k.kill_policy !== undefined ? { kill_policy: k.kill_policy } : {}) },
+  });
+}
+
+function shutdownExecutor(m: Master, fw: FrameworkRec, call: SchedulerCallJson): void {
+  const s = call.shutdown;
+  if (s === undefined) return;
+  const agent = m.agents.get(asAgentId(s.agent_id.value));
+  if (agent === undefined) return;
+  m.sendToAgent(agent, { type: 'SHUTDOWN_EXECUTOR', shutdown_executor: { framework_id: { value: fw.id }, executor_id: s.executor_id } });
+}
+
+function sameUuid(a: string, b: string): boolean {
+  return Buffer.from(a, 'base64').equals(Buffer.from(b, 'base64'));
+}
+
+/** Forwards the ack; a terminal acked update that is the task's latest retires the task (spec §2.6). */
+function acknowledge(m: Master, fw: FrameworkRec, call: SchedulerCallJson): void {
+  const a = call.acknowledge;
+  if (a === undefined) return;
+  m.counters.inc('master/messages_status_update_acknowledgement');
+  const agent = m.agents.get(asAgentId(a.agent_id.value));
+  const task = fw.tasks.get(asTaskId(a.task_id.value)) ?? fw.unreachableTasks.get(asTaskId(a.task_id.value));
+  if (agent === undefined || agent.state !== 'registered') {
+    m.counters.inc('master/invalid_status_update_acknowledgements');
+    return;
+  }
+  m.counters.inc('master/valid_status_update_acknowledgements');
+  m.sendToAgent(agent, { type: 'ACKNOWLEDGE', acknowledge: { framework_id: { value: fw.id }, task_id: a.task_id, uuid: a.uuid } });
+  if (
+    task !== undefined &&
+    task.statusUpdateUuid !== undefined &&
+    task.statusUpdateState !== undefined &&
+    isTerminalState(task.statusUpdateState) &&
+    sameUuid(task.statusUpdateUuid, a.uuid)
+  ) {
+    m.completeTask(fw, task);
+  }
+}
+
+/** RECONCILE (spec §6.7): implicit when the list is empty, else one answer per entry. */
+export function reconcile(m: Master, fw: FrameworkRec, entries: readonly { task_id: { value: string }; agent_id?: { value: string } }[]): void {
+  m.counters.inc('master/messages_reconcile_tasks');
+  const now = m.clock.now();
+  if (entries.length === 0) {
+    for (const t of fw.tasks.values()) m.sendUpdate(fw, latestStateAnswer(t, now));
+    return;
+  }
+  const view: ReconcileView = {
+    nowMs: now,
+    partitionAware: isPartitionAware(fw.info),
+    findTask: (id) => fw.tasks.get(asTaskId(id)),
+    agentState: (id) => m.agents.get(asAgentId(id))?.state,
+    unreachableTime: (id) => m.agents.get(asAgentId(id))?.unreachableTime,
+    anyRecoveredAgents: () => [...m.agents.values()].some((a) => a.state === 'recovered'),
+  };
+  for (const e of entries) {
+    const unreachable = fw.unreachableTasks.get(asTaskId(e.task_id.value));
+    const agentId = e.agent_id?.value ?? unreachable?.agentId;
+    const answer = explicitAnswer(e.task_id.value, agentId, view);
+    if (answer !== undefined) m.sendUpdate(fw, answer);
+  }
+}
+
+function message(m: Master, fw: FrameworkRec, call: SchedulerCallJson): void {
+  const msg = call.message;
+  if (msg === undefined) return;
+  m.counters.inc('master/messages_framework_to_executor');
+  const agent = m.agents.get(asAgentId(msg.agent_id.value));
+  if (agent === undefined || agent.state !== 'registered') {
+    m.counters.inc('master/invalid_framework_to_executor_messages');
+    return;
+  }
+  m.counters.inc('master/valid_framework_to_executor_messages');
+  m.sendToAgent(agent, {
+    type: 'FRAMEWORK_MESSAGE',
+    framework_message: { framework_id: { value: fw.id }, executor_id: msg.executor_id, data: msg.data },
+  });
+}
+
+/** Parses resources JSON leniently (used by tests and the state endpoint). */
+export function resourcesOf(list: readonly unknown[] | undefined): Resources {
+  return fromWire((list ?? []) as WireResource[]);
+}
