@@ -46,6 +46,7 @@ export interface AgentCounters {
 }
 
 const MAX_COMPLETED_FRAMEWORKS = 50;
+const JOURNAL_MIN_COMPACT_BYTES = 16 * 1024 * 1024;
 
 export class Agent {
   readonly frameworks = new Map<string, FrameworkRecord>();
@@ -65,6 +66,7 @@ export class Agent {
   private port = 0;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly journaledFrameworks = new Map<string, string>();
+  private compactAtBytes = JOURNAL_MIN_COMPACT_BYTES;
   private stopped = false;
 
   constructor(
@@ -129,6 +131,7 @@ export class Agent {
       }
     }
     this.journal = await Journal.rewrite(journalFile(this.config.workDir), this.compacted());
+    this.compactAtBytes = Math.max(JOURNAL_MIN_COMPACT_BYTES, 2 * this.journal.size);
     for (const t of [...this.byContainer.values()]) if (!isTerminalState(t.state)) await this.resume(t);
     this.recoveryTimeSecs = (this.agentDeps.clock.now() - t0) / 1000;
     if (this.agentId !== undefined) this.agentDeps.logger.info({ agentId: this.agentId, tasks: this.byContainer.size }, 'recovered agent checkpoint');
@@ -146,7 +149,10 @@ export class Agent {
     await this.link.stop();
     this.updates.stop();
     this.launcher.stop();
-    for (const t of this.byContainer.values()) t.killTimer?.cancel();
+    for (const t of this.byContainer.values()) {
+      t.killTimer?.cancel();
+      t.completionTimer?.cancel();
+    }
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
     await this.journal?.close();
   }
@@ -223,6 +229,8 @@ export class Agent {
     // A removed agent must register afresh next time: forget the id.
     this.track(rm(join(this.config.workDir, 'meta', 'slave.json'), { force: true }));
     this.agentId = undefined;
+    // Upstream agents exit here; we stop talking to the master and let the owner decide (onShutdown).
+    this.track(this.link.stop());
     this.agentDeps.onShutdown?.(message);
   }
 
@@ -350,6 +358,7 @@ export class Agent {
         this.startKill(t, undefined);
         return;
       }
+      this.armCompletionDeadline(t, this.agentDeps.clock.now());
       await this.transition(t, { state: 'TASK_RUNNING', source: 'SOURCE_EXECUTOR' });
     } catch (e: unknown) {
       t.launching = undefined;
@@ -390,8 +399,23 @@ export class Agent {
       return;
     }
     this.launcher.recover(t.containerId, spid);
+    const started = t.statuses.find((s) => s.state === 'TASK_RUNNING')?.timestamp;
+    if (started !== undefined) this.armCompletionDeadline(t, started * 1000);
     if (this.config.recover === 'cleanup') this.startKill(t, { grace_period: { nanoseconds: 0 } });
     else if (t.state === 'TASK_KILLING') this.startKill(t, undefined);
+  }
+
+  /** TaskInfo.max_completion_time: kill the task once it has run that long (TASK_FAILED, spec §3.4). */
+  private armCompletionDeadline(t: TaskRecord, startedAtMs: number): void {
+    const ns = t.task.max_completion_time?.nanoseconds;
+    if (ns === undefined) return;
+    const left = Math.max(0, startedAtMs + ns / 1e6 - this.agentDeps.clock.now());
+    t.completionTimer = this.agentDeps.clock.after(left, () => {
+      t.completionTimer = undefined;
+      if (isTerminalState(t.state) || t.killRequested) return;
+      t.timedOut = true;
+      this.startKill(t, undefined);
+    });
   }
 
   // ---- killing -------------------------------------------------------------------------------
@@ -469,6 +493,8 @@ export class Agent {
     if (t === undefined) return;
     t.killTimer?.cancel();
     t.killTimer = undefined;
+    t.completionTimer?.cancel();
+    t.completionTimer = undefined;
     if (isTerminalState(t.state)) return;
     const gone = this.frameworks.get(t.fid)?.tasks.get(t.task.task_id.value) !== t;
     if (gone) {
@@ -482,7 +508,8 @@ export class Agent {
       f = { state: 'TASK_FAILED', source: 'SOURCE_AGENT', reason: 'REASON_EXECUTOR_TERMINATED', message: st.message };
     } else {
       const message = st.kind === 'signaled' ? `Command terminated with signal ${st.signal}` : `Command exited with status ${st.code}`;
-      if (t.killRequested) f = { state: 'TASK_KILLED', source: 'SOURCE_EXECUTOR', message };
+      if (t.timedOut === true) f = { state: 'TASK_FAILED', source: 'SOURCE_EXECUTOR', reason: 'REASON_MAX_COMPLETION_TIME_REACHED', message: 'Task reached its maximum completion time' };
+      else if (t.killRequested) f = { state: 'TASK_KILLED', source: 'SOURCE_EXECUTOR', message };
       else if (st.kind === 'exited' && st.code === 0) f = { state: 'TASK_FINISHED', source: 'SOURCE_EXECUTOR', message };
       else f = { state: 'TASK_FAILED', source: 'SOURCE_EXECUTOR', message };
     }
@@ -543,12 +570,23 @@ export class Agent {
   private append(r: JournalRecord): Promise<void> {
     const j = this.journal;
     if (j === undefined) return Promise.reject(new Error('agent journal is not open (recover() first)'));
-    return j.append(r);
+    const p = j.append(r);
+    if (j.size > this.compactAtBytes) {
+      // Keep the journal proportional to live state: compact online once it doubled (at least 16 MiB).
+      this.compactAtBytes = Number.POSITIVE_INFINITY;
+      this.track(
+        j.compact(() => this.compacted()).finally(() => {
+          this.compactAtBytes = Math.max(JOURNAL_MIN_COMPACT_BYTES, 2 * j.size);
+        }),
+      );
+    }
+    return p;
   }
 
   /** The journal's compacted form: live frameworks and tasks, their latest acked state, queued updates. */
   private compacted(): JournalRecord[] {
     const out: JournalRecord[] = [];
+    this.journaledFrameworks.clear();
     for (const [fid, fw] of this.frameworks) {
       if (fw.tasks.size === 0) continue;
       out.push({ k: 'fw', fw: fw.info });

@@ -20,6 +20,9 @@ export interface TaskRecord {
   launching: AbortController | undefined;
   killRequested: boolean;
   killTimer: Timer | undefined;
+  /** Set when TaskInfo.max_completion_time elapsed and the agent killed the task for it. */
+  timedOut?: boolean;
+  completionTimer?: Timer | undefined;
 }
 
 export interface FrameworkRecord {

@@ -171,6 +171,11 @@ function admit(m: Master, a: Admission): void {
     type: 'REGISTERED',
     registered: { agent_id: { value: a.id }, master_info: m.masterInfo, ping_interval_seconds: m.config.agentPingTimeoutMs / 1000 },
   });
+  for (const t of relearned) {
+    if (t.pendingKill === undefined || isTerminalState(t.state)) continue;
+    m.sendToAgent(agent, { type: 'KILL_TASK', kill_task: { framework_id: { value: t.frameworkId }, task_id: { value: t.id }, ...t.pendingKill } });
+    t.pendingKill = undefined;
+  }
   startHealth(m, agent);
   m.log.info({ agentId: a.id, reregistered: prev !== undefined }, 'agent registered');
   m.triggerAllocation();

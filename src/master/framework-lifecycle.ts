@@ -13,6 +13,7 @@ import { EventStream } from '../transport/event-stream.js';
 import { frameworkRoles, validateFrameworkInfo, validateSuppressed } from './framework-validation.js';
 import type { CallResult, Master } from './master.js';
 import { masterStatus } from './statuses.js';
+import { countFramework } from './metrics.js';
 import type { FrameworkRec } from './types.js';
 
 /** Creates an empty framework record. */
@@ -31,6 +32,7 @@ export function newFramework(m: Master, id: FrameworkId, info: FrameworkInfoJson
     unreachableTasks: new Map(),
     completedTasks: [],
     offers: new Set(),
+    metrics: new Map(),
   };
 }
 
@@ -118,6 +120,9 @@ export function subscribe(m: Master, call: SchedulerCallJson, res: ServerRespons
         subscribed: { framework_id: { value: rec.id }, heartbeat_interval_seconds: m.config.heartbeatIntervalMs / 1000, master_info: m.masterInfo },
       });
       stream.send({ type: 'HEARTBEAT' });
+      countFramework(rec, 'events', 2);
+      countFramework(rec, 'events/subscribed');
+      countFramework(rec, 'events/heartbeat');
       rec.active = true;
       m.allocator.apply({ type: 'frameworkActivated', frameworkId: rec.id }, m.clock.now());
       m.triggerAllocation();

@@ -17,7 +17,7 @@ import { MESOS_VERSION } from '../core/version.js';
 import { errorMessage } from '../core/errors.js';
 import { isTerminalState, type FrameworkInfoJson } from '../api/mesos/common.js';
 import type { Allocator, FrameworkCapabilities } from './allocator/allocator.js';
-import { Counters } from './metrics.js';
+import { Counters, countFramework } from './metrics.js';
 import type { Registry } from './registry.js';
 import { hasCapability } from './statuses.js';
 import type { AgentRec, FrameworkRec, MasterConfig, OfferRec, TaskRec } from './types.js';
@@ -146,6 +146,8 @@ export class Master {
 
   /** Asynchronous calls (202): the outcome, if any, arrives as events. */
   handleCall(fw: FrameworkRec, call: SchedulerCallJson): void {
+    countFramework(fw, 'calls');
+    if (call.type !== undefined) countFramework(fw, `calls/${call.type.toLowerCase()}`);
     calls.dispatch(this, fw, call);
   }
 
@@ -185,7 +187,14 @@ export class Master {
   /** Sends an event to a connected framework; false when it is not connected. */
   sendToFramework(fw: FrameworkRec, event: SchedulerEvent): boolean {
     if (!fw.connected || fw.stream === undefined) return false;
-    return fw.stream.send(event);
+    const sent = fw.stream.send(event);
+    if (sent) {
+      countFramework(fw, 'events');
+      countFramework(fw, `events/${event.type.toLowerCase()}`);
+      if (event.type === 'OFFERS') countFramework(fw, 'offers/sent', event.offers.offers.length);
+      if (event.type === 'RESCIND') countFramework(fw, 'offers/rescinded');
+    }
+    return sent;
   }
 
   /** Sends a task status update (master-generated ones carry no uuid) and counts it. */

@@ -4,6 +4,11 @@
  */
 import type { ReasonName, StatusSource, TaskStateName } from '../api/mesos/common.js';
 
+/** Increments a per-framework counter (published as master/frameworks/<name>/<id>/<key>). */
+export function countFramework(fw: { readonly metrics: Map<string, number> }, key: string, by = 1): void {
+  fw.metrics.set(key, (fw.metrics.get(key) ?? 0) + by);
+}
+
 export class Counters {
   private readonly values = new Map<string, number>();
 

@@ -10,6 +10,7 @@ import { assertNever } from '../core/errors.js';
 import { removeFramework } from './framework-lifecycle.js';
 import { injectAllocationRole, validateOffers, validateTask } from './launch-validation.js';
 import type { Master } from './master.js';
+import { countFramework } from './metrics.js';
 import { refuseMsOf } from './offers.js';
 import { explicitAnswer, latestStateAnswer, type ReconcileView } from './reconciliation.js';
 import { isPartitionAware, masterStatus } from './statuses.js';
@@ -109,6 +110,7 @@ function accept(m: Master, fw: FrameworkRec, call: SchedulerCallJson): void {
     return;
   }
   const offers = verdict.offers;
+  countFramework(fw, 'offers/accepted', offers.length);
   const first = offers[0];
   if (first === undefined) return;
   for (const o of offers) m.rescindOffer(o.id, { notify: false, recover: false });
@@ -174,6 +176,7 @@ function decline(m: Master, fw: FrameworkRec, call: SchedulerCallJson): void {
   for (const { value } of d.offer_ids ?? []) {
     const o = m.offers.get(value as OfferId);
     if (o === undefined || o.frameworkId !== fw.id) continue;
+    countFramework(fw, 'offers/declined');
     m.rescindOffer(o.id, { notify: false, refuseMs });
   }
 }
@@ -221,11 +224,13 @@ function kill(m: Master, fw: FrameworkRec, call: SchedulerCallJson): void {
     return;
   }
   const agent = m.agents.get(task.agentId);
-  if (agent === undefined) return;
-  m.sendToAgent(agent, {
-    type: 'KILL_TASK',
-    kill_task: { framework_id: { value: fw.id }, task_id: { value: task.id }, ...(k.kill_policy !== undefined ? { kill_policy: k.kill_policy } : {}) },
-  });
+  const policy = k.kill_policy !== undefined ? { kill_policy: k.kill_policy } : {};
+  const sent =
+    agent !== undefined &&
+    agent.state === 'registered' &&
+    m.sendToAgent(agent, { type: 'KILL_TASK', kill_task: { framework_id: { value: fw.id }, task_id: { value: task.id }, ...policy } });
+  // Re-sent when the agent re-registers (spec §2.6).
+  task.pendingKill = sent ? undefined : policy;
 }
 
 function shutdownExecutor(m: Master, fw: FrameworkRec, call: SchedulerCallJson): void {

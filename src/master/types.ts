@@ -5,7 +5,7 @@
 import type { Timer } from '../core/clock.js';
 import type { AgentId, FrameworkId, OfferId, TaskId } from '../core/ids.js';
 import type { Resources } from '../core/resources.js';
-import type { AgentInfoJson, FrameworkInfoJson, TaskInfoJson, TaskStateName, TaskStatusJson } from '../api/mesos/common.js';
+import type { AgentInfoJson, KillPolicyJson, FrameworkInfoJson, TaskInfoJson, TaskStateName, TaskStatusJson } from '../api/mesos/common.js';
 import type { EventStream } from '../transport/event-stream.js';
 
 /** One entry of Task.statuses (§5.2): consecutive same-state updates collapse into one. */
@@ -33,6 +33,8 @@ export interface TaskRec {
   statusUpdateUuid?: string | undefined;
   /** False when RUN_TASK could not be handed to the agent yet. */
   delivered: boolean;
+  /** A KILL that could not reach the agent yet; re-sent when the agent re-registers. */
+  pendingKill?: { readonly kill_policy?: KillPolicyJson } | undefined;
   /** True once the task's resources went back to the allocator. */
   released: boolean;
   readonly firstTimestamp: number;
@@ -57,6 +59,8 @@ export interface FrameworkRec {
   readonly unreachableTasks: Map<TaskId, TaskRec>;
   completedTasks: TaskRec[];
   readonly offers: Set<OfferId>;
+  /** Per-framework counters (`calls`, `events/<type>`, `offers/sent`...), published under master/frameworks/. */
+  readonly metrics: Map<string, number>;
 }
 
 export type AgentState = 'registered' | 'disconnected' | 'unreachable' | 'recovered' | 'gone';

@@ -73,8 +73,8 @@ describe('acceptance (f): offer filters, revive, suppress, DRF', () => {
     // 2 agents × 2 cpus = 8 tasks of 0.5 cpus.
     await waitFor(() => launched.length >= 8, { timeoutMs: 30_000, what: `8 launches (so far ${launched.join('')})` });
     stop = true;
-    for (const s of subs) s.close();
     await Promise.all(loops);
+    for (const s of subs) s.close();
     const a = launched.filter((x) => x === 'A').length;
     const b = launched.filter((x) => x === 'B').length;
     // DRF: neither framework starves; the split is even within one task.

@@ -19,6 +19,9 @@ export class Journal {
   private waiters: Waiter[] = [];
   private flushing: Promise<void> | undefined;
   private syncs = 0;
+  private compacting = false;
+  /** Bytes in the file (as written by this process). */
+  private bytes = 0;
 
   private constructor(readonly path: string) {}
 
@@ -60,7 +63,46 @@ export class Journal {
     await syncDir(dirname(path));
     const j = new Journal(path);
     j.fh = await open(path, 'a', 0o644);
+    j.bytes = (await j.fh.stat()).size;
     return j;
+  }
+
+  /** Current size of the journal file in bytes. */
+  get size(): number {
+    return this.bytes;
+  }
+
+  /**
+   * Online compaction. Waits until no write is in flight, then takes `snapshot()` synchronously and
+   * replaces the file with it. Records appended before the snapshot are dropped from the buffer (the
+   * snapshot covers them, because callers change their state synchronously with each append) and their
+   * promises resolve once the compacted file is durable; records appended later go to the new file.
+   */
+  async compact(snapshot: () => readonly unknown[]): Promise<void> {
+    if (this.compacting) return;
+    this.compacting = true;
+    try {
+      while (this.flushing !== undefined) await this.flushing;
+      const records = snapshot();
+      const covered = this.waiters;
+      this.buffer = [];
+      this.waiters = [];
+      try {
+        const next = await Journal.rewrite(this.path, records);
+        const old = this.fh;
+        this.fh = next.fh;
+        this.bytes = next.bytes;
+        this.syncs++;
+        await old?.close();
+        for (const w of covered) w.resolve();
+      } catch (e: unknown) {
+        for (const w of covered) w.reject(e);
+        throw e;
+      }
+    } finally {
+      this.compacting = false;
+      if (this.buffer.length > 0 && this.flushing === undefined) this.flushing = this.flushLoop();
+    }
   }
 
   /** Number of fsyncs performed (tests and metrics check that syncs are batched). */
@@ -72,7 +114,7 @@ export class Journal {
   append(record: unknown): Promise<void> {
     this.buffer.push(JSON.stringify(record));
     const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    if (this.flushing === undefined) this.flushing = this.flushLoop();
+    if (this.flushing === undefined && !this.compacting) this.flushing = this.flushLoop();
     return p;
   }
 
@@ -87,7 +129,7 @@ export class Journal {
   private async flushLoop(): Promise<void> {
     // Let the current burst of synchronous appends join this batch.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    while (this.buffer.length > 0) {
+    while (this.buffer.length > 0 && !this.compacting) {
       const lines = this.buffer;
       const waiters = this.waiters;
       this.buffer = [];
@@ -95,7 +137,9 @@ export class Journal {
       try {
         const fh = this.fh;
         if (fh === undefined) throw new Error(`journal ${this.path} is closed`);
-        await fh.write(`${lines.join('\n')}\n`);
+        const text = `${lines.join('\n')}\n`;
+        await fh.write(text);
+        this.bytes += Buffer.byteLength(text);
         await fh.datasync();
         this.syncs++;
         for (const w of waiters) w.resolve();

@@ -48,6 +48,19 @@ export function metricsJson(m: Master): Record<string, number> {
   out['master/operator_event_stream_subscribers'] = 0;
   for (const [role, share] of m.allocator.roleShares()) out[`allocator/mesos/roles/${role}/shares/dominant`] = share;
   for (const [role, n] of m.allocator.activeFilters()) out[`allocator/mesos/offer_filters/roles/${role}/active`] = n;
+  for (const fw of fws) {
+    const prefix = `master/frameworks/${encodeURIComponent(fw.info.name)}/${fw.id}`;
+    out[`${prefix}/subscribed`] = fw.connected ? 1 : 0;
+    out[`${prefix}/calls`] = 0;
+    out[`${prefix}/events`] = 0;
+    for (const k of ['sent', 'accepted', 'declined', 'rescinded']) out[`${prefix}/offers/${k}`] = 0;
+    for (const [k, v] of fw.metrics) out[`${prefix}/${k}`] = v;
+    for (const t of fw.tasks.values()) {
+      const key = `${prefix}/tasks/${isTerminalState(t.state) ? 'terminal' : 'active'}/${t.state.toLowerCase()}`;
+      out[key] = (out[key] ?? 0) + 1;
+    }
+    for (const r of fw.roles) out[`${prefix}/roles/${r}/suppressed`] = fw.suppressed.has(r) ? 1 : 0;
+  }
   out['registrar/log/recovered'] = 1;
   const load = loadavg();
   out['system/cpus_total'] = cpus().length;

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { flagsForDisplay, type FlagValues } from '../../core/flags.js';
+import { parseDuration } from '../../core/duration.js';
 import { formFields } from '../../transport/http-server.js';
 import type { Master } from '../master.js';
 import { MASTER_FLAG_SPECS } from '../flag-specs.js';
@@ -73,7 +74,17 @@ export function registerOperatorRoutes(app: FastifyInstance, m: Master, flags: F
   get(app, both('health'), (_req, reply) => reply.code(200).send());
   get(app, ['/version'], (req, reply) => sendJson(req, reply, versionJson()));
   get(app, [...both('flags')], (req, reply) => sendJson(req, reply, { flags: displayFlags() }));
-  get(app, ['/metrics/snapshot'], (req, reply) => sendJson(req, reply, metricsJson(m)));
+  get(app, ['/metrics/snapshot'], (req, reply) => {
+    const timeout = query(req)['timeout'];
+    if (timeout !== undefined) {
+      try {
+        parseDuration(timeout);
+      } catch {
+        return textReply(reply, 400, `Invalid timeout '${timeout}'`);
+      }
+    }
+    return sendJson(req, reply, metricsJson(m));
+  });
   for (const url of both('teardown')) {
     app.route({
       method: [...METHODS_ALL],

@@ -142,4 +142,36 @@ describe('agent with a master', () => {
     expect(fail.status.message).toBe('Command exited with status 5');
     expect(fail.status.agent_id?.value).toBe(agentId);
   });
+
+  it('fails a task that exceeds max_completion_time', async () => {
+    agent = await startAgent(flags());
+    await waitFor(() => agent?.agent.registered, { what: 'registration' });
+    master.autoAck = true;
+    master.send(runTask('m1', { value: 'sleep 30' }, { max_completion_time: { nanoseconds: 200_000_000 } }));
+    await waitFor(() => master.statesOf('m1').includes('TASK_FAILED'), { what: 'failed' });
+    expect(master.updates.at(-1)?.status.reason).toBe('REASON_MAX_COMPLETION_TIME_REACHED');
+  });
+
+  it('on SHUTDOWN kills its tasks, forgets its id and stops re-registering', async () => {
+    let shutdown = '';
+    agent = await startAgent(flags(), { onShutdown: (m) => (shutdown = m) });
+    await waitFor(() => agent?.agent.registered, { what: 'registration' });
+    master.autoAck = true;
+    master.send(runTask('s1', { value: 'sleep 30' }));
+    await waitFor(() => master.statesOf('s1').includes('TASK_RUNNING'), { what: 'running' });
+    const pid = await waitFor(() => agent?.agent.launcher.taskPid([...agent.agent.allTasks()][0]!.containerId));
+    master.send({ type: 'SHUTDOWN', shutdown: { message: 'agent removed' } });
+    await waitFor(() => shutdown === 'agent removed', { what: 'onShutdown' });
+    await waitFor(() => !existsSync(join(workDir, 'meta', 'slave.json')), { what: 'meta removed' });
+    await waitFor(() => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, { what: 'task killed' });
+    await new Promise((r) => globalThis.setTimeout(r, 200));
+    expect(master.subscribes).toHaveLength(1);
+  });
 });

@@ -182,3 +182,31 @@ describe('registry recovery', () => {
     }
   });
 });
+
+describe('agent protocol bad input and kills', () => {
+  it('answers 400 text for malformed agent calls and keeps serving', async () => {
+    const h = await harness();
+    const agent = await FakeAgent.subscribe(h);
+    const send = (payload: string) =>
+      h.app.inject({ method: 'POST', url: '/agora/api/v1/agent', headers: { 'content-type': 'application/json', 'agora-stream-id': agent.stream.streamId }, payload });
+    expect((await send('{')).statusCode).toBe(400);
+    expect((await send('{"type":"PONG"}')).body).toBe("Expecting 'agent_id' to be present");
+    expect((await send('{"type":"BOGUS","agent_id":{"value":"x"}}')).statusCode).toBe(400);
+    expect((await send(JSON.stringify({ type: 'STATUS_UPDATE', agent_id: { value: agent.agentId } }))).statusCode).toBe(400);
+    expect((await h.app.inject({ method: 'GET', url: '/agora/api/v1/agent' })).statusCode).toBe(405);
+    expect((await agent.call('PONG')).status).toBe(202);
+  });
+  it('a KILL that cannot reach a disconnected agent is re-sent when it re-registers', async () => {
+    const h = await harness();
+    const { agent, s } = await launched(h, frameworkInfo({ checkpoint: true }));
+    agent.stream.close();
+    await waitFor(() => h.master.agents.get(agent.agentId as never)?.state === 'disconnected', 'disconnected');
+    await s.call('KILL', { kill: { task_id: { value: 't1' } } });
+    const again = await FakeAgent.subscribe(h, {
+      agentId: agent.agentId,
+      tasks: [{ framework_id: { value: s.frameworkId }, task: agent.runTasks()[0]?.task, state: 'TASK_RUNNING' }],
+    });
+    const k = await again.stream.next('KILL_TASK');
+    expect(k['kill_task']).toMatchObject({ task_id: { value: 't1' } });
+  });
+});

@@ -104,6 +104,13 @@ describe('operator endpoints', () => {
       'master/messages_register_slave': 1,
     });
     expect(m['allocator/mesos/allocation_runs']).toBeGreaterThan(0);
+    const fid = Object.keys(m).find((k) => k.startsWith('master/frameworks/test/'))?.split('/')[3];
+    expect(m[`master/frameworks/test/${fid}/subscribed`]).toBe(1);
+    expect(m[`master/frameworks/test/${fid}/calls/accept`]).toBe(1);
+    expect(m[`master/frameworks/test/${fid}/offers/accepted`]).toBe(1);
+    expect(m[`master/frameworks/test/${fid}/tasks/active/task_running`]).toBe(1);
+    expect(m[`master/frameworks/test/${fid}/events/subscribed`]).toBe(1);
+    expect((await get('/metrics/snapshot?timeout=bogus')).status).toBe(400);
     expect(m['system/cpus_total']).toBeGreaterThan(0);
   });
 });
