@@ -2,6 +2,7 @@
 import type { FlagSpec } from '../core/flags.js';
 import { DEFAULT_BODY_LIMIT } from '../transport/http-server.js';
 
+/** Flag table of `agora master`; defaults are upstream's except heartbeat_interval (5 s, spec §7). */
 export const MASTER_FLAG_SPECS: readonly FlagSpec[] = [
   { name: 'port', type: 'int', default: '5050', help: 'Port to listen on (0 = ephemeral)' },
   { name: 'ip', type: 'string', default: '127.0.0.1', help: 'IP address to listen on' },

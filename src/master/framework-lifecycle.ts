@@ -9,6 +9,7 @@ import { isTerminalState } from '../api/mesos/common.js';
 import { asFrameworkId, newUuid, type AgentId, type FrameworkId } from '../core/ids.js';
 import { errorMessage } from '../core/errors.js';
 import type { Resources } from '../core/resources.js';
+import type { Timer } from '../core/clock.js';
 import { EventStream } from '../transport/event-stream.js';
 import { frameworkRoles, validateFrameworkInfo, validateSuppressed } from './framework-validation.js';
 import type { CallResult, Master } from './master.js';
@@ -47,13 +48,13 @@ export function subscribe(m: Master, call: SchedulerCallJson, res: ServerRespons
   if (sub === undefined) return;
   const info = sub.framework_info;
   const streamId = newUuid();
-  const bound: { fid?: FrameworkId } = {};
+  const bound: { fid?: FrameworkId; heartbeat?: Timer } = {};
+  // Heartbeats start only after SUBSCRIBED, which waits for the registry write (spec §1.7 ordering).
   const stream = new EventStream(res, {
     clock: m.clock,
-    heartbeatMs: m.config.heartbeatIntervalMs,
-    heartbeat: () => ({ type: 'HEARTBEAT' }),
     headers: { 'Mesos-Stream-Id': streamId },
     onClose: () => {
+      bound.heartbeat?.cancel();
       if (bound.fid !== undefined) disconnected(m, bound.fid, streamId);
     },
   });
@@ -89,6 +90,10 @@ export function subscribe(m: Master, call: SchedulerCallJson, res: ServerRespons
     else delete fw.info.checkpoint;
     fw.roles = roles.roles;
     fw.reregisteredTime = now;
+    const updated = fw.info;
+    for (const agent of m.agents.values()) {
+      if (agent.state === 'registered') m.sendToAgent(agent, { type: 'UPDATE_FRAMEWORK', update_framework: { framework: updated } });
+    }
   } else {
     m.counters.inc(requested === undefined ? 'master/messages_register_framework' : 'master/messages_reregister_framework');
     const id = requested === undefined ? m.ids.framework() : asFrameworkId(requested);
@@ -120,6 +125,9 @@ export function subscribe(m: Master, call: SchedulerCallJson, res: ServerRespons
         subscribed: { framework_id: { value: rec.id }, heartbeat_interval_seconds: m.config.heartbeatIntervalMs / 1000, master_info: m.masterInfo },
       });
       stream.send({ type: 'HEARTBEAT' });
+      bound.heartbeat = m.clock.every(m.config.heartbeatIntervalMs, () => {
+        if (stream.send({ type: 'HEARTBEAT' })) countFramework(rec, 'events/heartbeat');
+      });
       countFramework(rec, 'events', 2);
       countFramework(rec, 'events/subscribed');
       countFramework(rec, 'events/heartbeat');
@@ -163,11 +171,21 @@ export function disconnected(m: Master, fid: FrameworkId, streamId: string): voi
     removeFramework(m, fw);
     return;
   }
-  fw.failoverTimer = m.clock.after(Math.min(timeoutMs, 2 ** 31 - 1), () => {
-    const cur = m.frameworks.get(fid);
-    if (cur !== undefined && !cur.connected) removeFramework(m, cur);
+  armFailoverTimer(m, fw, m.clock.now() + timeoutMs);
+}
+
+/** Timers cannot exceed ~24.8 days, so long failover timeouts re-arm until the deadline. */
+function armFailoverTimer(m: Master, fw: FrameworkRec, deadline: number): void {
+  const MAX_TIMER_MS = 2 ** 31 - 1;
+  const left = deadline - m.clock.now();
+  fw.failoverTimer = m.clock.after(Math.min(left, MAX_TIMER_MS), () => {
+    const cur = m.frameworks.get(fw.id);
+    if (cur === undefined || cur.connected) return;
+    if (m.clock.now() < deadline) armFailoverTimer(m, cur, deadline);
+    else removeFramework(m, cur);
   });
 }
+
 
 /** Removes a framework: kills its tasks on agents, keeps it in completed_frameworks (spec §6.9). */
 export function removeFramework(m: Master, fw: FrameworkRec): void {

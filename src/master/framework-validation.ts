@@ -5,6 +5,7 @@
 import type { FrameworkInfoJson } from '../api/mesos/common.js';
 import { hasCapability } from './statuses.js';
 
+/** The roles a framework subscribes with, or why they are refused. */
 export type RolesVerdict = { ok: true; roles: string[] } | { ok: false; message: string };
 
 const BAD_CHARS = /[\t\n\v\f\r \u007f]/;

@@ -29,6 +29,7 @@ export type { MasterConfig } from './types.js';
 /** The master's flag table (also printed by `/flags`). */
 export const MASTER_FLAGS: readonly FlagSpec[] = MASTER_FLAG_SPECS;
 
+/** A listening master; stop() cancels every timer, closes every stream and the server. */
 export interface RunningMaster {
   readonly url: string;
   readonly port: number;
@@ -36,6 +37,7 @@ export interface RunningMaster {
   stop(): Promise<void>;
 }
 
+/** Injected dependencies (all optional): tests pass a FakeClock, a silent logger, a seeded Rng or a Store. */
 export interface MasterStartDeps {
   readonly clock?: Clock;
   readonly logger?: Logger;
@@ -116,23 +118,40 @@ export async function buildMaster(flags: FlagValues, port: number, deps: MasterS
 export async function startMaster(flags: FlagValues, deps: MasterStartDeps = {}): Promise<RunningMaster> {
   const ip = typeof flags['ip'] === 'string' ? flags['ip'] : '127.0.0.1';
   const requestedPort = numFlag(flags, 'port', 5050);
-  // The advertised port must be the real one, so an ephemeral port is bound first.
+  // The advertised port must be the real one, so an ephemeral port is picked first; if another process
+  // grabs it before we listen, pick again.
+  for (let attempt = 0; ; attempt++) {
+    const port = requestedPort !== 0 ? requestedPort : await freePort(ip);
+    const built = await buildMaster(flags, port, deps);
+    try {
+      await built.app.listen({ host: ip, port });
+    } catch (e: unknown) {
+      await built.master.stop();
+      await built.app.close();
+      if (deps.store === undefined) await built.store.close();
+      const inUse = e instanceof Error && 'code' in e && e.code === 'EADDRINUSE';
+      if (requestedPort === 0 && inUse && attempt < 5) continue;
+      throw e;
+    }
+    built.master.start();
+    return running(built, ip, port, deps);
+  }
+}
+
+async function freePort(ip: string): Promise<number> {
   const { createServer } = await import('node:net');
-  const port =
-    requestedPort !== 0
-      ? requestedPort
-      : await new Promise<number>((resolve, reject) => {
-          const srv = createServer();
-          srv.once('error', reject);
-          srv.listen(0, ip, () => {
-            const addr = srv.address();
-            const p = typeof addr === 'object' && addr !== null ? addr.port : 0;
-            srv.close(() => resolve(p));
-          });
-        });
-  const built = await buildMaster(flags, port, deps);
-  await built.app.listen({ host: ip, port });
-  built.master.start();
+  return new Promise<number>((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, ip, () => {
+      const addr = srv.address();
+      const p = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(p));
+    });
+  });
+}
+
+function running(built: BuiltMaster, ip: string, port: number, deps: MasterStartDeps): RunningMaster {
   let stopping: Promise<void> | undefined;
   return {
     url: `http://${ip}:${port}`,

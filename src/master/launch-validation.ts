@@ -8,6 +8,7 @@ import { fromWire, type Resources, type WireResource } from '../core/resources.j
 import { errorMessage } from '../core/errors.js';
 import type { OfferRec } from './types.js';
 
+/** The offers of an ACCEPT, or the reason they are invalid. */
 export type OfferVerdict = { ok: true; offers: OfferRec[] } | { ok: false; message: string };
 
 /** Step 1: non-empty, no duplicates, all outstanding, ours, one agent, one role. */
@@ -36,8 +37,10 @@ export function injectAllocationRole(resources: readonly ResourceJson[] | undefi
   return (resources ?? []).map((r) => (r.allocation_info?.role !== undefined ? r : { ...r, allocation_info: { role } }));
 }
 
+/** The resources a valid task consumes, or the TASK_ERROR message. */
 export type TaskVerdict = { ok: true; resources: Resources } | { ok: false; message: string };
 
+/** What a LAUNCH is validated against. */
 export interface TaskContext {
   readonly frameworkId: FrameworkId;
   readonly agentId: string;

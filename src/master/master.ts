@@ -27,6 +27,7 @@ import * as calls from './scheduler-calls.js';
 import * as agentHandlers from './agent-handlers.js';
 import type { AgentCallJson } from '../api/agora/agent-protocol.js';
 
+/** Everything the actor needs; it does no I/O except through streams and the registry. */
 export interface MasterDeps {
   readonly config: MasterConfig;
   readonly masterId: MasterId;
@@ -50,6 +51,7 @@ export function ipToUint32(ip: string): number {
   return (a | (b << 8) | (c << 16) | (d << 24)) >>> 0;
 }
 
+/** The master actor: single owner of all master state (see the file comment). */
 export class Master {
   readonly config: MasterConfig;
   readonly masterId: MasterId;

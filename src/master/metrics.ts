@@ -9,6 +9,7 @@ export function countFramework(fw: { readonly metrics: Map<string, number> }, ke
   fw.metrics.set(key, (fw.metrics.get(key) ?? 0) + by);
 }
 
+/** Monotonic master counters by metric name. */
 export class Counters {
   private readonly values = new Map<string, number>();
 

@@ -9,6 +9,7 @@ import type { FiltersJson } from '../api/mesos/common.js';
 import { hasCapability, executorIdOf } from './statuses.js';
 import type { AgentRec, FrameworkRec, OfferRec, TaskRec } from './types.js';
 
+/** The Offer JSON for one framework (shape depends on its capabilities). */
 export function buildOffer(offer: OfferRec, agent: AgentRec, fw: FrameworkRec, tasks: readonly TaskRec[]): OfferJson {
   const multiRole = hasCapability(fw.info, 'MULTI_ROLE');
   const refinement = hasCapability(fw.info, 'RESERVATION_REFINEMENT');

@@ -28,6 +28,7 @@ export function latestStateAnswer(task: TaskRec, nowMs: number): TaskStatusJson 
   return s;
 }
 
+/** Read-only view of master state that explicit reconciliation needs. */
 export interface ReconcileView {
   readonly nowMs: number;
   readonly partitionAware: boolean;

@@ -10,8 +10,10 @@ import { getJson, jsonBytes, type Store, type Version } from '../coordination/in
 const AGENTS = 'master/registry/agents/';
 const FRAMEWORKS = 'master/registry/frameworks/';
 
+/** Registry state of an agent. */
 export type RegistryAgentState = 'admitted' | 'unreachable' | 'gone';
 
+/** One admitted agent as stored. */
 export interface RegistryAgent {
   readonly id: string;
   readonly info: AgentInfoJson;
@@ -20,16 +22,19 @@ export interface RegistryAgent {
   readonly unreachable_time?: number;
 }
 
+/** One framework as stored; removed ones stay so their id is refused. */
 export interface RegistryFramework {
   readonly info: FrameworkInfoJson;
   readonly removed: boolean;
 }
 
+/** Everything recovered at start-up. */
 export interface RegistrySnapshot {
   readonly agents: readonly RegistryAgent[];
   readonly frameworks: readonly RegistryFramework[];
 }
 
+/** Durable registry over a Store; writes are serialised CAS puts. */
 export class Registry {
   private readonly versions = new Map<string, Version>();
   private tail: Promise<unknown> = Promise.resolve();

@@ -5,7 +5,7 @@
 import type { SchedulerCallJson, OfferOperationJson } from '../api/mesos/scheduler.js';
 import { isTerminalState, type TaskInfoJson } from '../api/mesos/common.js';
 import { asAgentId, asTaskId, type OfferId } from '../core/ids.js';
-import { Resources, fromWire, type WireResource } from '../core/resources.js';
+import { Resources } from '../core/resources.js';
 import { assertNever } from '../core/errors.js';
 import { removeFramework } from './framework-lifecycle.js';
 import { injectAllocationRole, validateOffers, validateTask } from './launch-validation.js';
@@ -307,9 +307,4 @@ function message(m: Master, fw: FrameworkRec, call: SchedulerCallJson): void {
     type: 'FRAMEWORK_MESSAGE',
     framework_message: { framework_id: { value: fw.id }, executor_id: msg.executor_id, data: msg.data },
   });
-}
-
-/** Parses resources JSON leniently (used by tests and the state endpoint). */
-export function resourcesOf(list: readonly unknown[] | undefined): Resources {
-  return fromWire((list ?? []) as WireResource[]);
 }

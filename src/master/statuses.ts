@@ -6,14 +6,17 @@ import type { ReasonName, StatusSource, TaskStateName, TaskStatusJson } from '..
 import type { FrameworkInfoJson } from '../api/mesos/common.js';
 import type { StatusEntry, TaskRec } from './types.js';
 
+/** True when FrameworkInfo lists the capability. */
 export function hasCapability(info: FrameworkInfoJson, cap: string): boolean {
   return (info.capabilities ?? []).some((c) => c.type === cap);
 }
 
+/** PARTITION_AWARE frameworks get TASK_UNREACHABLE/DROPPED/GONE/UNKNOWN instead of TASK_LOST. */
 export function isPartitionAware(info: FrameworkInfoJson): boolean {
   return hasCapability(info, 'PARTITION_AWARE');
 }
 
+/** Inputs of masterStatus(). */
 export interface MasterStatusArgs {
   readonly taskId: string;
   readonly state: TaskStateName;

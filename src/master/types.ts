@@ -17,6 +17,7 @@ export interface StatusEntry {
   readonly container_status?: unknown;
 }
 
+/** A task the master tracks (active, unreachable or completed). */
 export interface TaskRec {
   readonly id: TaskId;
   readonly frameworkId: FrameworkId;
@@ -40,6 +41,7 @@ export interface TaskRec {
   readonly firstTimestamp: number;
 }
 
+/** A framework: connected, disconnected (failover timer running), recovered, or completed. */
 export interface FrameworkRec {
   readonly id: FrameworkId;
   info: FrameworkInfoJson;
@@ -63,8 +65,10 @@ export interface FrameworkRec {
   readonly metrics: Map<string, number>;
 }
 
+/** Life cycle of an agent in the master. */
 export type AgentState = 'registered' | 'disconnected' | 'unreachable' | 'recovered' | 'gone';
 
+/** An agent known to the master. */
 export interface AgentRec {
   readonly id: AgentId;
   info: AgentInfoJson;
@@ -85,6 +89,7 @@ export interface AgentRec {
   reregisterTimer?: Timer | undefined;
 }
 
+/** An outstanding offer; its resources stay allocated to the framework until answered. */
 export interface OfferRec {
   readonly id: OfferId;
   readonly frameworkId: FrameworkId;

@@ -9,6 +9,7 @@ import { bodyText } from '../../transport/http-server.js';
 import type { Master } from '../master.js';
 import { METHODS_ALL, header, rejectContentType, rejectNonPost, remoteIp, textReply } from './content.js';
 
+/** Registers `/agora/api/v1/agent`. */
 export function registerAgentRoutes(app: FastifyInstance, m: Master): void {
   app.route({ method: [...METHODS_ALL], url: AGENT_API_PATH, handler: (req, reply) => handle(m, req, reply) });
 }

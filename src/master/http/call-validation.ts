@@ -13,6 +13,7 @@ function uuid16(uuid: string): string | undefined {
   return Buffer.from(uuid, 'base64').length === 16 ? undefined : `Invalid UUID '${uuid}': expecting 16 bytes`;
 }
 
+/** Validates a decoded Call; undefined when valid. */
 export function validateCall(call: SchedulerCallJson): string | undefined {
   const type = call.type;
   if (type === undefined) return "Expecting 'type' to be present";

@@ -4,8 +4,10 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+/** Content type of plain-text error bodies. */
 export const TEXT = 'text/plain; charset=utf-8';
 
+/** Methods routed to POST-only endpoints so that others get 405. */
 export const METHODS_ALL = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
 /** Sends a plain-text error reply. */

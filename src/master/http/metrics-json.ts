@@ -5,6 +5,7 @@ import { Resources } from '../../core/resources.js';
 import type { Master } from '../master.js';
 import { ZERO_COUNTERS } from '../metrics.js';
 
+/** The flat `/metrics/snapshot` object. */
 export function metricsJson(m: Master): Record<string, number> {
   const out: Record<string, number> = {};
   for (const k of ZERO_COUNTERS) out[k] = 0;

@@ -46,6 +46,7 @@ function both(route: string): string[] {
   return [`/master/${route}`, `/${route}`];
 }
 
+/** Registers every operator/legacy endpoint under `/master/...` and `/...`. */
 export function registerOperatorRoutes(app: FastifyInstance, m: Master, flags: FlagValues): void {
   const displayFlags = (): Record<string, string> => ({ ...flagsForDisplay(MASTER_FLAG_SPECS, flags), port: String(m.config.port) });
 

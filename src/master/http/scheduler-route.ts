@@ -12,8 +12,10 @@ import type { Master } from '../master.js';
 import { validateCall } from './call-validation.js';
 import { METHODS_ALL, acceptsJson, header, rejectContentType, rejectNonPost, textReply } from './content.js';
 
+/** Both paths serve the scheduler API (spec §1.1). */
 export const SCHEDULER_PATHS = ['/api/v1/scheduler', '/master/api/v1/scheduler'] as const;
 
+/** Registers the scheduler API routes. */
 export function registerSchedulerRoutes(app: FastifyInstance, m: Master): void {
   for (const url of SCHEDULER_PATHS) {
     app.route({ method: [...METHODS_ALL], url, handler: (req, reply) => handle(m, req, reply) });

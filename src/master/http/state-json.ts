@@ -15,6 +15,7 @@ type Json = Record<string, unknown>;
 const BUILD_DATE = '2026-01-01 00:00:00';
 const BUILD_TIME = 1767225600;
 
+/** `/version` body (also the head of `/master/state`). */
 export function versionJson(): Json {
   return { version: MESOS_VERSION, build_date: BUILD_DATE, build_time: BUILD_TIME, build_user: 'agora' };
 }
@@ -31,6 +32,7 @@ export function attributesJson(attrs: readonly AttributeJson[] | undefined): Jso
   return out;
 }
 
+/** Task object of §5.2 (statuses without task_id/uuid/message/reason). */
 export function taskJson(t: TaskRec): Json {
   const out: Json = {
     id: t.id,
@@ -85,6 +87,7 @@ function executorsJson(fw: FrameworkRec): Json[] {
   return [...seen.values()];
 }
 
+/** Framework object of §5.2; `summaryOnly` gives the `/master/state-summary` subset. */
 export function frameworkJson(m: Master, fw: FrameworkRec, summaryOnly = false): Json {
   const used = usedOf(fw);
   const offered = offeredOf(m, fw);
@@ -142,6 +145,7 @@ function agentOffered(m: Master, agentId: string): Resources {
   return r;
 }
 
+/** Agent object of §5.2; `full` adds the `*_full` Resource arrays of `/master/slaves`. */
 export function agentJson(m: Master, a: AgentRec, full = false): Json {
   const used = agentUsed(m, a.id);
   const offered = agentOffered(m, a.id);
@@ -178,14 +182,17 @@ export function agentJson(m: Master, a: AgentRec, full = false): Json {
   return out;
 }
 
+/** Entry of `recovered_slaves`: an agent known from the registry that has not re-registered. */
 export function recoveredAgentJson(a: AgentRec): Json {
   return { id: a.id, hostname: a.info.hostname, port: a.port, attributes: attributesJson(a.info.attributes) };
 }
 
+/** Agents listed under `slaves`: registered and disconnected ones. */
 export function listedAgents(m: Master): AgentRec[] {
   return [...m.agents.values()].filter((a) => a.state === 'registered' || a.state === 'disconnected');
 }
 
+/** `/master/state` (spec §5.2). */
 export function stateJson(m: Master, flags: Record<string, string>): Json {
   const agents = [...m.agents.values()];
   return {
@@ -234,6 +241,7 @@ function countStates(tasks: readonly TaskRec[]): Json {
   return out;
 }
 
+/** `/master/state-summary` (spec §5.3). */
 export function stateSummaryJson(m: Master): Json {
   const fws = [...m.frameworks.values()];
   return {

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SystemClock } from '../../../src/core/clock.js';
-import { PosixLauncher, decodeWaitStatus, type ExitStatus } from '../../../src/agent/containerizer/launcher.js';
+import { PosixLauncher, decodeWaitStatus, taskArgv, type ExitStatus } from '../../../src/agent/containerizer/launcher.js';
 import { killGraceMs, taskEnvironment } from '../../../src/agent/task-record.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -128,5 +128,16 @@ describe('posix launcher', () => {
     second.recover(cid, supervisor);
     expect(await waitFor(() => other.get(cid), { what: 'recovered exit' })).toEqual({ kind: 'exited', code: 4 });
     second.stop();
+  });
+
+  it('execs plain command lines directly and keeps the shell for anything else', async () => {
+    expect(taskArgv({ value: 'sleep 600' })).toEqual(['sleep', '600']);
+    expect(taskArgv({ value: ' /usr/bin/env  -u X ' })).toEqual(['/usr/bin/env', '-u', 'X']);
+    for (const v of ['exit 3', 'echo hi', 'A=1 env', 'sleep $T', 'cat x > y', 'a && b', 'ls *', "echo 'x'", 'cd /tmp']) {
+      expect(taskArgv({ value: v })).toEqual(['/bin/sh', '-c', v]);
+    }
+    expect(taskArgv({ shell: false, value: '/bin/echo', arguments: ['echo', 'x'] })).toEqual(['/bin/echo', 'x']);
+    const missing = await launch({ value: 'no-such-command-agora 1' });
+    expect(await exitOf(missing.cid)).toEqual({ kind: 'exited', code: 127 });
   });
 });

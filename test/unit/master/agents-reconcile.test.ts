@@ -210,3 +210,16 @@ describe('agent protocol bad input and kills', () => {
     expect(k['kill_task']).toMatchObject({ task_id: { value: 't1' } });
   });
 });
+
+describe('agent UNREGISTER', () => {
+  it('removes the agent: TASK_GONE for partition-aware frameworks, FAILURE, and the registry forgets it', async () => {
+    const h = await harness();
+    const { agent, s } = await launched(h, frameworkInfo({ capabilities: [{ type: 'PARTITION_AWARE' }] }));
+    expect((await agent.call('UNREGISTER')).status).toBe(202);
+    expect(statusOf(await s.stream.next('UPDATE', 2))).toMatchObject({ state: 'TASK_GONE', reason: 'REASON_AGENT_REMOVED' });
+    await s.stream.next('FAILURE');
+    expect(h.master.agents.has(agent.agentId as never)).toBe(false);
+    await h.master.registry.drain();
+    expect(await h.store.list('master/registry/agents/')).toEqual([]);
+  });
+});
