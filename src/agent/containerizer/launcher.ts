@@ -1,24 +1,25 @@
 /**
  * The posix launcher: runs each command task as a real process tree that outlives the agent.
  *
- * Per task the agent spawns, detached (own session), one tiny `/bin/sh` supervisor. The supervisor
- * starts the task through `setsid` (so the task leads its own session and process group, pgid = pid),
- * with stdout/stderr going straight to the sandbox files, writes `<supervisorPid> <taskPid>` to
- * `<runs>/<cid>.pid`, waits for the task, kills whatever is left in the task's process group, and
- * writes the wait status to `<runs>/<cid>.status` as one newline-terminated write (readers accept only a
- * complete line, so a torn write is seen as "not yet"). No Node process and no pipe per task: the
- * supervision cost is one dash process (well under 1 MB RSS).
+ * Per task one tiny `/bin/sh` supervisor, forked by the agent's spawner (spawner.ts) in the spawner's
+ * own session. The supervisor starts the task through `setsid` (so the task leads its own session and
+ * process group, pgid = pid), with stdout/stderr going straight to the sandbox files, writes
+ * `<supervisorPid> <taskPid>` to `<runs>/<cid>.pid`, waits for the task, kills whatever is left in the
+ * task's process group, writes the wait status to `<runs>/<cid>.status` as one newline-terminated
+ * write (readers accept only a complete line, so a torn write is seen as "not yet"), then tells the
+ * agent `x <cid>` on the spawner's pipe. No Node process per task: the supervision cost is one dash
+ * process (≈ 0.2 MB PSS, 1.7 MB RSS of mostly shared pages).
  *
- * While the agent is the supervisor's parent it learns of exits from the child 'exit' event; after an
- * agent restart it polls (one shared timer for all recovered tasks) the status file and the supervisor's
- * liveness.
+ * A supervisor started by an earlier agent process is adopted by `recover` and polled (one shared
+ * timer): its status file, then its liveness. The same timer checks the liveness of our own
+ * supervisors as a backstop in case a notification is lost.
  */
-import { spawn } from 'node:child_process';
 import { readFile, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { Clock, Timer } from '../../core/clock.js';
 import type { CommandInfoJson } from '../../api/mesos/common.js';
+import { Spawner } from './spawner.js';
 
 /** How a task's process ended. */
 export type ExitStatus =
@@ -34,7 +35,7 @@ export interface LaunchSpec {
 }
 
 const SUPERVISOR = [
-  'm=$1; s=$2; shift 2',
+  'm=$1; id=$2; s=$3; shift 3',
   `"$s" "$@" </dev/null >stdout 2>stderr &`,
   'p=$!',
   'echo "$$ $p" >"$m.pid"',
@@ -42,6 +43,8 @@ const SUPERVISOR = [
   // Tear down what the task left behind in its process group (orphaned children).
   'kill -KILL -"$p" 2>/dev/null',
   'echo "$c" >"$m.status"',
+  // Tell the agent (if it is still the one that started us; otherwise it polls the status file).
+  'echo "x $id" 2>/dev/null',
 ].join('\n');
 
 /** Words that only the shell understands (keywords, builtins, assignments): such commands keep `sh -c`. */
@@ -105,7 +108,10 @@ function isAlive(pid: number): boolean {
 }
 
 interface Watched {
-  readonly supervisorPid: number;
+  /** -1 until the spawner reports the fork. */
+  supervisorPid: number;
+  /** Started by an earlier agent: its exit can only be learnt from the status file. */
+  readonly recovered: boolean;
   reported: boolean;
 }
 
@@ -115,6 +121,7 @@ interface Watched {
  */
 export class PosixLauncher {
   private readonly setsid = findSetsid();
+  private readonly spawner = new Spawner(SUPERVISOR, (cid) => void this.reap(cid, true));
   private readonly watched = new Map<string, Watched>();
   private poller: Timer | undefined;
   private polling = false;
@@ -135,33 +142,26 @@ export class PosixLauncher {
     return `${this.runsDir}/${containerId}`;
   }
 
-  /** Starts the supervisor; resolves with its pid once spawned. The sandbox must exist. */
-  launch(spec: LaunchSpec): Promise<number> {
-    const argv = taskArgv(spec.command);
-    return new Promise<number>((resolve, reject) => {
-      const child = spawn('/bin/sh', ['-c', SUPERVISOR, 'agora-supervisor', this.prefix(spec.containerId), this.setsid, ...argv], {
-        cwd: spec.sandbox,
-        env: spec.env,
-        detached: true,
-        stdio: 'ignore',
-      });
-      child.once('error', (e) => reject(e));
-      child.once('spawn', () => {
-        const pid = child.pid ?? -1;
-        this.watched.set(spec.containerId, { supervisorPid: pid, reported: false });
-        resolve(pid);
-      });
-      child.once('exit', () => {
-        void this.reap(spec.containerId, true);
-      });
-      // The agent must be able to exit while tasks run: they outlive it by design.
-      child.unref();
-    });
+  /** Starts the supervisor; resolves with its pid once forked. The sandbox must exist. */
+  async launch(spec: LaunchSpec): Promise<number> {
+    const args = [this.prefix(spec.containerId), spec.containerId, this.setsid, ...taskArgv(spec.command)];
+    // Watched before the fork: a very short task may report its end before the spawner reports the fork.
+    const w: Watched = { supervisorPid: -1, recovered: false, reported: false };
+    this.watched.set(spec.containerId, w);
+    try {
+      w.supervisorPid = await this.spawner.spawn({ containerId: spec.containerId, cwd: spec.sandbox, env: spec.env, args });
+    } catch (e: unknown) {
+      if (this.watched.get(spec.containerId) === w) this.watched.delete(spec.containerId);
+      throw e;
+    }
+    // Backstop for a lost notification (supervisor killed): one shared liveness poll.
+    this.poller ??= this.clock.every(this.pollIntervalMs, () => void this.poll());
+    return w.supervisorPid;
   }
 
   /** Supervises a container started by an earlier agent process (the supervisor is not our child). */
   recover(containerId: string, supervisorPid: number): void {
-    this.watched.set(containerId, { supervisorPid, reported: false });
+    this.watched.set(containerId, { supervisorPid, recovered: true, reported: false });
     this.poller ??= this.clock.every(this.pollIntervalMs, () => void this.poll());
   }
 
@@ -194,6 +194,11 @@ export class PosixLauncher {
   }
 
   stop(): void {
+    this.stopPoller();
+    this.spawner.stop();
+  }
+
+  private stopPoller(): void {
     this.poller?.cancel();
     this.poller = undefined;
   }
@@ -203,7 +208,13 @@ export class PosixLauncher {
     this.polling = true;
     try {
       for (const [cid, w] of [...this.watched]) {
-        if (w.reported) continue;
+        if (w.reported || w.supervisorPid <= 0) continue;
+        if (!w.recovered) {
+          // Our spawner reaps its children promptly, so liveness is exact here and costs one syscall.
+          if (!isAlive(w.supervisorPid)) await this.reap(cid, false);
+          continue;
+        }
+        // An adopted supervisor may linger as a zombie (its new parent may not reap): trust the file first.
         const st = await readExitStatus(this.prefix(cid));
         if (st !== undefined || !isAlive(w.supervisorPid)) await this.reap(cid, false);
       }
@@ -220,7 +231,7 @@ export class PosixLauncher {
     if (w.reported) return;
     w.reported = true;
     this.watched.delete(containerId);
-    if (this.watched.size === 0) this.stop();
+    if (this.watched.size === 0) this.stopPoller();
     if (st === undefined) {
       // The supervisor died without recording a status: make sure the task tree is gone too.
       await this.signal(containerId, 'SIGKILL');
