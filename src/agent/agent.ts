@@ -3,8 +3,8 @@
  * to task exits. State changes only happen in its methods; I/O (sandboxes, fetch, spawn, journal) is
  * started from them and feeds results back through further method calls.
  */
-import { mkdir, readFile, rename, symlink, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import type { Rng } from '../core/rng.js';
 import type { Logger } from '../core/log.js';
@@ -12,18 +12,18 @@ import { errorMessage } from '../core/errors.js';
 import { newStatusUuid, newUuid } from '../core/ids.js';
 import { fromWire, type WireResource } from '../core/resources.js';
 import { formatDuration } from '../core/duration.js';
-import { MESOS_VERSION } from '../core/version.js';
-import { isTerminalState, type AgentInfoJson, type ResourceJson, type FrameworkInfoJson, type TaskInfoJson, type TaskStatusJson } from '../api/mesos/common.js';
-import { AGENT_PROTOCOL_VERSION, type AgentCallJson, type AgentEvent, type AgentTaskReportJson } from '../api/agora/agent-protocol.js';
+import { isTerminalState, type FrameworkInfoJson, type TaskInfoJson, type TaskStatusJson } from '../api/mesos/common.js';
+import type { AgentCallJson, AgentEvent } from '../api/agora/agent-protocol.js';
 import type { AgentConfig } from './config.js';
 import { Journal } from './checkpoint/journal.js';
-import { journalFile, readAgentMeta, runsDir, sandboxPath, writeAgentMeta, type JournalRecord } from './checkpoint/recovery.js';
+import { journalFile, linkLatestRun, readAgentMeta, runsDir, sandboxPath, writeAgentMeta, type JournalRecord } from './checkpoint/recovery.js';
 import { StatusUpdateManager } from './status-updates/manager.js';
-import { PosixLauncher, type ExitStatus } from './containerizer/launcher.js';
+import { PosixLauncher, readExitStatus, type ExitStatus } from './containerizer/launcher.js';
 import { Fetcher, FetchError } from './containerizer/fetcher.js';
 import { MasterLink } from './master-link.js';
-import { applyStatus, hasCapability, killGraceMs, makeStatus, taskEnvironment, type FrameworkRecord, type StatusFields, type TaskRecord } from './task-record.js';
-import { replayJournal } from './replay.js';
+import { applyStatus, countTerminal, exitStatusFields, hasCapability, killGraceMs, makeStatus, taskEnvironment, type FrameworkRecord, type StatusFields, type TaskRecord, type TerminalCounters } from './task-record.js';
+import { compactRecords, replayJournal } from './replay.js';
+import { subscribeCall } from './registration.js';
 
 export interface AgentDeps {
   readonly clock: Clock;
@@ -34,19 +34,13 @@ export interface AgentDeps {
 }
 
 /** Counters for `/metrics/snapshot`. */
-export interface AgentCounters {
-  tasksFinished: number;
-  tasksFailed: number;
-  tasksKilled: number;
-  tasksLost: number;
-  tasksGone: number;
+export interface AgentCounters extends TerminalCounters {
   launchErrors: number;
   recoveryErrors: number;
   invalidUpdates: number;
 }
 
 const MAX_COMPLETED_FRAMEWORKS = 50;
-const JOURNAL_MIN_COMPACT_BYTES = 16 * 1024 * 1024;
 
 export class Agent {
   readonly frameworks = new Map<string, FrameworkRecord>();
@@ -66,7 +60,6 @@ export class Agent {
   private port = 0;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly journaledFrameworks = new Map<string, string>();
-  private compactAtBytes = JOURNAL_MIN_COMPACT_BYTES;
   private stopped = false;
 
   constructor(
@@ -99,9 +92,7 @@ export class Agent {
   }
 
   /** The injected clock, logger and rng. */
-  deps(): AgentDeps {
-    return this.agentDeps;
-  }
+  deps = (): AgentDeps => this.agentDeps;
 
   get pid(): string {
     return `slave(1)@${this.config.ip}:${this.port}`;
@@ -118,20 +109,12 @@ export class Agent {
     const meta = await readAgentMeta(this.config.workDir);
     this.agentId = meta?.agent_id;
     const records = (await Journal.read(journalFile(this.config.workDir))) as JournalRecord[];
-    const replayed = replayJournal(records, this.updates);
-    for (const [fid, fw] of replayed.frameworks) this.frameworks.set(fid, fw);
-    for (const fw of this.frameworks.values()) {
-      for (const t of [...fw.tasks.values()]) {
-        if (isTerminalState(t.state) && this.updates.pendingCount(t.fid, t.task.task_id.value) === 0) {
-          fw.tasks.delete(t.task.task_id.value);
-          fw.completed.push(t);
-        } else {
-          this.byContainer.set(t.containerId, t);
-        }
-      }
+    for (const [fid, fw] of replayJournal(records, this.updates).frameworks) {
+      this.frameworks.set(fid, fw);
+      for (const t of fw.tasks.values()) this.byContainer.set(t.containerId, t);
     }
     this.journal = await Journal.rewrite(journalFile(this.config.workDir), this.compacted());
-    this.compactAtBytes = Math.max(JOURNAL_MIN_COMPACT_BYTES, 2 * this.journal.size);
+    this.journal.autoCompact(() => this.compacted());
     for (const t of [...this.byContainer.values()]) if (!isTerminalState(t.state)) await this.resume(t);
     this.recoveryTimeSecs = (this.agentDeps.clock.now() - t0) / 1000;
     if (this.agentId !== undefined) this.agentDeps.logger.info({ agentId: this.agentId, tasks: this.byContainer.size }, 'recovered agent checkpoint');
@@ -235,44 +218,7 @@ export class Agent {
   }
 
   subscribeCall(): AgentCallJson {
-    const tasks: AgentTaskReportJson[] = [];
-    const fws: FrameworkInfoJson[] = [];
-    for (const fw of this.frameworks.values()) {
-      if (fw.tasks.size > 0) fws.push(fw.info);
-      for (const t of fw.tasks.values()) {
-        const head = this.updates.head(t.fid, t.task.task_id.value);
-        tasks.push({
-          framework_id: { value: t.fid },
-          executor_id: { value: t.task.task_id.value },
-          task: t.task,
-          state: t.state,
-          ...(t.latest !== undefined ? { latest_status: t.latest } : {}),
-          ...(head !== undefined ? { unacked_state: head.state, ...(head.uuid !== undefined ? { unacked_uuid: head.uuid } : {}) } : {}),
-        });
-      }
-    }
-    return {
-      type: 'SUBSCRIBE',
-      ...(this.agentId !== undefined ? { agent_id: { value: this.agentId } } : {}),
-      subscribe: {
-        version: AGENT_PROTOCOL_VERSION,
-        agent_info: this.agentInfo(),
-        capabilities: ['MULTI_ROLE', 'HIERARCHICAL_ROLE', 'RESERVATION_REFINEMENT', 'TASK_KILLING_STATE'],
-        frameworks: fws,
-        tasks,
-        agent_version: MESOS_VERSION,
-      },
-    };
-  }
-
-  agentInfo(): AgentInfoJson {
-    return {
-      hostname: this.config.hostname,
-      port: this.port,
-      resources: this.config.resources.toWire('pre', false) as ResourceJson[],
-      ...(this.config.attributes.length > 0 ? { attributes: [...this.config.attributes] } : {}),
-      ...(this.agentId !== undefined ? { id: { value: this.agentId } } : {}),
-    };
+    return subscribeCall(this.config, this.port, this.agentId, this.frameworks.values(), (fid, tid) => this.updates.head(fid, tid));
   }
 
   // ---- launching -----------------------------------------------------------------------------
@@ -330,25 +276,14 @@ export class Agent {
       if (t.task.command === undefined) throw new FetchError('Custom executors are not supported by this agent (only command tasks)');
       await mkdir(t.sandbox, { recursive: true });
       // The `latest` link only serves /files; it need not delay the launch.
-      this.track(this.linkLatest(t));
+      this.track(linkLatestRun(t.sandbox, t.containerId));
       const uris = t.task.command.uris ?? [];
       if (uris.length > 0) await this.fetcher.fetchAll(uris, t.sandbox, signal);
       if (t.killRequested || this.stopped) return;
       const fw = this.frameworks.get(t.fid);
-      const env = taskEnvironment(
-        t.task,
-        {
-          frameworkId: t.fid,
-          taskId: tid,
-          agentId: this.agentId ?? '',
-          sandbox: t.sandbox,
-          agentIp: this.config.ip,
-          agentPort: this.port,
-          checkpoint: fw?.info.checkpoint === true,
-          shutdownGrace: formatDuration(this.config.shutdownGraceMs),
-        },
-        process.env,
-      );
+      const ctx = { frameworkId: t.fid, taskId: tid, agentId: this.agentId ?? '', sandbox: t.sandbox, agentIp: this.config.ip, agentPort: this.port };
+      const grace = formatDuration(this.config.shutdownGraceMs);
+      const env = taskEnvironment(t.task, { ...ctx, checkpoint: fw?.info.checkpoint === true, shutdownGrace: grace }, process.env);
       this.track(this.transition(t, { state: 'TASK_STARTING', source: 'SOURCE_EXECUTOR' }));
       const pid = await this.launcher.launch({ containerId: t.containerId, sandbox: t.sandbox, command: t.task.command, env });
       t.supervisorPid = pid;
@@ -362,7 +297,8 @@ export class Agent {
       await this.transition(t, { state: 'TASK_RUNNING', source: 'SOURCE_EXECUTOR' });
     } catch (e: unknown) {
       t.launching = undefined;
-      if (t.killRequested) return;
+      // Killed meanwhile, or the agent is stopping (a restart adopts or reports the task).
+      if (t.killRequested || this.stopped) return;
       this.counters.launchErrors++;
       const message = e instanceof FetchError ? e.message : `Failed to launch container: ${errorMessage(e)}`;
       this.agentDeps.logger.warn({ frameworkId: t.fid, taskId: tid, err: message }, 'task launch failed');
@@ -370,25 +306,18 @@ export class Agent {
     }
   }
 
-  /** Points `runs/latest` at this run (symlink to a temp name, then rename: atomic replacement). */
-  private async linkLatest(t: TaskRecord): Promise<void> {
-    const latest = join(dirname(t.sandbox), 'latest');
-    const tmp = `${latest}.${t.containerId}`;
-    await symlink(t.containerId, tmp);
-    await rename(tmp, latest);
-  }
-
   /** Resumes a task found in the checkpoint (agent restart). */
   private async resume(t: TaskRecord): Promise<void> {
     let spid = t.supervisorPid;
     if (spid === undefined) {
       // The pid record may have been lost in the crash; the supervisor wrote its own pid file.
-      const text = await readFile(`${this.launcher.prefix(t.containerId)}.pid`, 'utf8').catch(() => '');
-      const m = /^(\d+) \d+\n$/.exec(text);
-      spid = m ? Number(m[1]) : undefined;
+      spid = await this.launcher.supervisorPid(t.containerId);
       t.supervisorPid = spid;
     }
     if (spid === undefined) {
+      // No live supervisor known: the task may still have ended normally (its status file says so).
+      const st = await readExitStatus(this.launcher.prefix(t.containerId));
+      if (st !== undefined) return this.onExit(t.containerId, st);
       const pa = hasCapability(this.frameworks.get(t.fid)?.info, 'PARTITION_AWARE');
       await this.transition(t, {
         state: pa ? 'TASK_DROPPED' : 'TASK_LOST',
@@ -503,16 +432,7 @@ export class Agent {
       t.state = 'TASK_KILLED';
       return;
     }
-    let f: StatusFields;
-    if (st.kind === 'unknown') {
-      f = { state: 'TASK_FAILED', source: 'SOURCE_AGENT', reason: 'REASON_EXECUTOR_TERMINATED', message: st.message };
-    } else {
-      const message = st.kind === 'signaled' ? `Command terminated with signal ${st.signal}` : `Command exited with status ${st.code}`;
-      if (t.timedOut === true) f = { state: 'TASK_FAILED', source: 'SOURCE_EXECUTOR', reason: 'REASON_MAX_COMPLETION_TIME_REACHED', message: 'Task reached its maximum completion time' };
-      else if (t.killRequested) f = { state: 'TASK_KILLED', source: 'SOURCE_EXECUTOR', message };
-      else if (st.kind === 'exited' && st.code === 0) f = { state: 'TASK_FINISHED', source: 'SOURCE_EXECUTOR', message };
-      else f = { state: 'TASK_FAILED', source: 'SOURCE_EXECUTOR', message };
-    }
+    const f = exitStatusFields(st, t.killRequested, t.timedOut === true);
     this.track(this.transition(t, f));
   }
 
@@ -520,26 +440,7 @@ export class Agent {
     if (isTerminalState(t.state)) return Promise.resolve();
     const st = makeStatus(t.task.task_id.value, this.agentId ?? '', t.containerId, f, newStatusUuid(), this.agentDeps.clock.now());
     applyStatus(t, st);
-    switch (st.state) {
-      case 'TASK_FINISHED':
-        this.counters.tasksFinished++;
-        break;
-      case 'TASK_FAILED':
-        this.counters.tasksFailed++;
-        break;
-      case 'TASK_KILLED':
-        this.counters.tasksKilled++;
-        break;
-      case 'TASK_LOST':
-      case 'TASK_DROPPED':
-        this.counters.tasksLost++;
-        break;
-      case 'TASK_GONE':
-        this.counters.tasksGone++;
-        break;
-      default:
-        break;
-    }
+    countTerminal(this.counters, st.state);
     return this.updates.update(t.fid, st);
   }
 
@@ -570,37 +471,15 @@ export class Agent {
   private append(r: JournalRecord): Promise<void> {
     const j = this.journal;
     if (j === undefined) return Promise.reject(new Error('agent journal is not open (recover() first)'));
-    const p = j.append(r);
-    if (j.size > this.compactAtBytes) {
-      // Keep the journal proportional to live state: compact online once it doubled (at least 16 MiB).
-      this.compactAtBytes = Number.POSITIVE_INFINITY;
-      this.track(
-        j.compact(() => this.compacted()).finally(() => {
-          this.compactAtBytes = Math.max(JOURNAL_MIN_COMPACT_BYTES, 2 * j.size);
-        }),
-      );
-    }
-    return p;
+    return j.append(r);
   }
 
-  /** The journal's compacted form: live frameworks and tasks, their latest acked state, queued updates. */
+  /** The journal's compacted form (see compactRecords); remembers which frameworks it journaled. */
   private compacted(): JournalRecord[] {
-    const out: JournalRecord[] = [];
+    const { records, frameworks } = compactRecords(this.frameworks, this.updates);
     this.journaledFrameworks.clear();
-    for (const [fid, fw] of this.frameworks) {
-      if (fw.tasks.size === 0) continue;
-      out.push({ k: 'fw', fw: fw.info });
-      this.journaledFrameworks.set(fid, JSON.stringify(fw.info));
-      for (const t of fw.tasks.values()) {
-        out.push({ k: 'task', fid, task: t.task, cid: t.containerId, dir: t.sandbox });
-        if (t.supervisorPid !== undefined) out.push({ k: 'pid', fid, tid: t.task.task_id.value, pid: t.supervisorPid });
-        const head = this.updates.head(fid, t.task.task_id.value);
-        const acked = t.statuses.length > 0 && head === undefined ? t.latest : undefined;
-        if (acked !== undefined) out.push({ k: 'state', fid, st: acked });
-      }
-    }
-    out.push(...this.updates.queuedRecords());
-    return out;
+    for (const [fid, text] of frameworks) this.journaledFrameworks.set(fid, text);
+    return records;
   }
 
   /** Resources used by live tasks. */

@@ -4,6 +4,7 @@
  * most 1 min) whenever the stream ends or fails, and POST the other calls with the stream id. A 403
  * (AGENT_NOT_SUBSCRIBED) answer drops the stream so that the loop re-subscribes.
  */
+import { setMaxListeners } from 'node:events';
 import type { Clock } from '../core/clock.js';
 import { sleep } from '../core/clock.js';
 import type { Rng } from '../core/rng.js';
@@ -35,7 +36,10 @@ export class MasterLink {
   private loop: Promise<void> | undefined;
   private attempt = 0;
 
-  constructor(private readonly opts: MasterLinkOptions) {}
+  constructor(private readonly opts: MasterLinkOptions) {
+    // Every in-flight call listens on this signal; a burst of status updates is hundreds of them.
+    setMaxListeners(0, this.stopper.signal);
+  }
 
   get url(): string {
     return `http://${this.opts.master}${AGENT_API_PATH}`;

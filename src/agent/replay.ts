@@ -2,6 +2,7 @@
  * Rebuilds frameworks, tasks and status update queues from the journal (pure apart from feeding the
  * status update manager). Later records win; a `fwgone` forgets the framework and its tasks.
  */
+import { isTerminalState } from '../api/mesos/common.js';
 import type { JournalRecord } from './checkpoint/recovery.js';
 import type { StatusUpdateManager } from './status-updates/manager.js';
 import { applyStatus, type FrameworkRecord, type TaskRecord } from './task-record.js';
@@ -66,6 +67,40 @@ export function replayJournal(records: readonly JournalRecord[], updates: Status
         break;
     }
   }
-  for (const fw of frameworks.values()) for (const t of fw.tasks.values()) if (t.state === 'TASK_KILLING') t.killRequested = true;
+  for (const fw of frameworks.values()) {
+    for (const t of [...fw.tasks.values()]) {
+      if (t.state === 'TASK_KILLING') t.killRequested = true;
+      // Terminal and fully acknowledged: completed, not live.
+      if (isTerminalState(t.state) && updates.pendingCount(t.fid, t.task.task_id.value) === 0) {
+        fw.tasks.delete(t.task.task_id.value);
+        fw.completed.push(t);
+      }
+    }
+  }
   return { frameworks };
+}
+
+/**
+ * The journal's compacted form: live frameworks and tasks, the latest acknowledged state of each task,
+ * then every queued (unacknowledged) update in order. Also returns the JSON of each framework written.
+ */
+export function compactRecords(
+  frameworks: ReadonlyMap<string, FrameworkRecord>,
+  updates: StatusUpdateManager,
+): { records: JournalRecord[]; frameworks: Map<string, string> } {
+  const out: JournalRecord[] = [];
+  const written = new Map<string, string>();
+  for (const [fid, fw] of frameworks) {
+    if (fw.tasks.size === 0) continue;
+    out.push({ k: 'fw', fw: fw.info });
+    written.set(fid, JSON.stringify(fw.info));
+    for (const t of fw.tasks.values()) {
+      const tid = t.task.task_id.value;
+      out.push({ k: 'task', fid, task: t.task, cid: t.containerId, dir: t.sandbox });
+      if (t.supervisorPid !== undefined) out.push({ k: 'pid', fid, tid, pid: t.supervisorPid });
+      if (t.latest !== undefined && updates.head(fid, tid) === undefined) out.push({ k: 'state', fid, st: t.latest });
+    }
+  }
+  out.push(...updates.queuedRecords());
+  return { records: out, frameworks: written };
 }

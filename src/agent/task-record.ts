@@ -3,6 +3,7 @@
  * small on purpose: one record per task is most of the agent's memory per running task.
  */
 import type { Timer } from '../core/clock.js';
+import type { ExitStatus } from './containerizer/launcher.js';
 import type { FrameworkInfoJson, ReasonName, StatusSource, TaskInfoJson, TaskStateName, TaskStatusJson } from '../api/mesos/common.js';
 
 /** A task on this agent. Owned and mutated only by the Agent actor. */
@@ -124,4 +125,31 @@ export function taskEnvironment(task: TaskInfoJson, c: TaskEnvContext, agentEnv:
 export function killGraceMs(task: TaskInfoJson, override?: { grace_period?: { nanoseconds: number } }): number {
   const ns = override?.grace_period?.nanoseconds ?? task.kill_policy?.grace_period?.nanoseconds;
   return ns === undefined ? 3000 : Math.max(0, ns / 1e6);
+}
+
+/** The terminal update for a task's end, as the command executor words it. */
+export function exitStatusFields(st: ExitStatus, killed: boolean, timedOut: boolean): StatusFields {
+  if (st.kind === 'unknown') return { state: 'TASK_FAILED', source: 'SOURCE_AGENT', reason: 'REASON_EXECUTOR_TERMINATED', message: st.message };
+  if (timedOut) return { state: 'TASK_FAILED', source: 'SOURCE_EXECUTOR', reason: 'REASON_MAX_COMPLETION_TIME_REACHED', message: 'Task reached its maximum completion time' };
+  const message = st.kind === 'signaled' ? `Command terminated with signal ${st.signal}` : `Command exited with status ${st.code}`;
+  if (killed) return { state: 'TASK_KILLED', source: 'SOURCE_EXECUTOR', message };
+  if (st.kind === 'exited' && st.code === 0) return { state: 'TASK_FINISHED', source: 'SOURCE_EXECUTOR', message };
+  return { state: 'TASK_FAILED', source: 'SOURCE_EXECUTOR', message };
+}
+
+/** Terminal-state counters for `/metrics/snapshot`. */
+export interface TerminalCounters {
+  tasksFinished: number;
+  tasksFailed: number;
+  tasksKilled: number;
+  tasksLost: number;
+  tasksGone: number;
+}
+
+export function countTerminal(c: TerminalCounters, state: TaskStateName): void {
+  if (state === 'TASK_FINISHED') c.tasksFinished++;
+  else if (state === 'TASK_FAILED') c.tasksFailed++;
+  else if (state === 'TASK_KILLED') c.tasksKilled++;
+  else if (state === 'TASK_LOST' || state === 'TASK_DROPPED') c.tasksLost++;
+  else if (state === 'TASK_GONE') c.tasksGone++;
 }

@@ -20,6 +20,9 @@ export class Journal {
   private flushing: Promise<void> | undefined;
   private syncs = 0;
   private compacting = false;
+  private autoSnapshot: (() => readonly unknown[]) | undefined;
+  private compactAt = Number.POSITIVE_INFINITY;
+  private minCompactBytes = 16 * 1024 * 1024;
   /** Bytes in the file (as written by this process). */
   private bytes = 0;
 
@@ -110,17 +113,41 @@ export class Journal {
     return this.syncs;
   }
 
+  /**
+   * Compacts online (with `snapshot`) whenever the file has doubled since the last compaction and is
+   * over `minBytes`, so the journal stays proportional to live state in a long-running agent.
+   */
+  autoCompact(snapshot: () => readonly unknown[], minBytes = 16 * 1024 * 1024): void {
+    this.autoSnapshot = snapshot;
+    this.compactAt = Math.max(minBytes, 2 * this.bytes);
+    this.minCompactBytes = minBytes;
+  }
+
   /** Appends one record; resolves when it is on disk. */
   append(record: unknown): Promise<void> {
     this.buffer.push(JSON.stringify(record));
     const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     if (this.flushing === undefined && !this.compacting) this.flushing = this.flushLoop();
+    const snapshot = this.autoSnapshot;
+    if (snapshot !== undefined && this.bytes > this.compactAt && !this.compacting) {
+      this.compactAt = Number.POSITIVE_INFINITY;
+      // A failed compaction leaves the old file in use; the next threshold is recomputed either way.
+      void this.compact(snapshot)
+        .catch(() => undefined)
+        .finally(() => {
+          this.compactAt = Math.max(this.minCompactBytes, 2 * this.bytes);
+        });
+    }
     return p;
   }
 
   /** Waits for every pending append, then closes the file. */
   async close(): Promise<void> {
-    if (this.flushing !== undefined) await this.flushing;
+    this.autoSnapshot = undefined;
+    while (this.compacting || this.flushing !== undefined) {
+      if (this.flushing !== undefined) await this.flushing;
+      else await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     const fh = this.fh;
     this.fh = undefined;
     if (fh !== undefined) await fh.close();

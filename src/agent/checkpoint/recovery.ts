@@ -3,7 +3,8 @@
  * `<work_dir>/meta/slave.json` (atomic write-then-rename + fsync); frameworks, tasks, pids and status
  * updates live in the append-only journal `<work_dir>/meta/journal.log`, replayed and compacted at start.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { rename, symlink } from 'node:fs/promises';
 import type { FrameworkInfoJson, TaskInfoJson, TaskStatusJson } from '../../api/mesos/common.js';
 import type { UpdateRecord } from '../status-updates/manager.js';
 import { readJsonFile, writeFileAtomic } from './atomic.js';
@@ -44,4 +45,12 @@ export function writeAgentMeta(workDir: string, meta: AgentMeta): Promise<void> 
 /** Sandbox of a command task's run (spec §6.1). */
 export function sandboxPath(workDir: string, agentId: string, fid: string, eid: string, cid: string): string {
   return join(workDir, 'slaves', agentId, 'frameworks', fid, 'executors', eid, 'runs', cid);
+}
+
+/** Points the executor's `runs/latest` at this run (symlink to a temp name, then rename: atomic). */
+export async function linkLatestRun(sandbox: string, containerId: string): Promise<void> {
+  const latest = join(dirname(sandbox), 'latest');
+  const tmp = `${latest}.${containerId}`;
+  await symlink(containerId, tmp);
+  await rename(tmp, latest);
 }

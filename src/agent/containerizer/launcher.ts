@@ -1,14 +1,14 @@
 /**
  * The posix launcher: runs each command task as a real process tree that outlives the agent.
  *
- * Per task one tiny `/bin/sh` supervisor, forked by the agent's spawner (spawner.ts) in the spawner's
- * own session. The supervisor starts the task through `setsid` (so the task leads its own session and
+ * Per task one tiny `/bin/sh` supervisor: a fork of the agent's spawner (spawner.ts, own session)
+ * running the `agora_supervise` shell function. The supervisor starts the task through `setsid` (so the task leads its own session and
  * process group, pgid = pid), with stdout/stderr going straight to the sandbox files, writes
- * `<supervisorPid> <taskPid>` to `<runs>/<cid>.pid`, waits for the task, kills whatever is left in the
+ * the task pid to `<runs>/<cid>.pid`, waits for the task, kills whatever is left in the
  * task's process group, writes the wait status to `<runs>/<cid>.status` as one newline-terminated
  * write (readers accept only a complete line, so a torn write is seen as "not yet"), then tells the
- * agent `x <cid>` on the spawner's pipe. No Node process per task: the supervision cost is one dash
- * process (≈ 0.2 MB PSS, 1.7 MB RSS of mostly shared pages).
+ * agent `x <cid>` on the spawner's pipe. No Node process per task: the supervision cost is one forked
+ * dash process (≈ 0.1 MB PSS, 1.1 MB RSS of mostly shared pages).
  *
  * A supervisor started by an earlier agent process is adopted by `recover` and polled (one shared
  * timer): its status file, then its liveness. The same timer checks the liveness of our own
@@ -34,17 +34,26 @@ export interface LaunchSpec {
   readonly env: Readonly<Record<string, string>>;
 }
 
-const SUPERVISOR = [
-  'm=$1; id=$2; s=$3; shift 3',
-  `"$s" "$@" </dev/null >stdout 2>stderr &`,
-  'p=$!',
-  'echo "$$ $p" >"$m.pid"',
-  'wait "$p"; c=$?',
+/**
+ * The supervisor, as a shell function defined once in the spawner: each task's supervisor is a fork of
+ * the spawner running it (no exec, no fresh dynamic loading). It records only the task's pid: its own
+ * pid (`$$` would be the spawner's) is journaled by the agent from the spawner's `s` line, and can be
+ * recovered as the task's parent pid.
+ */
+const SUPERVISOR_FUNCTION = [
+  // Variables carry a prefix: the task's own (exported) variables must not be overwritten.
+  'agora_supervise() {',
+  '  __agora_m=$1; __agora_id=$2; __agora_s=$3; shift 3',
+  '  "$__agora_s" "$@" </dev/null >stdout 2>stderr &',
+  '  __agora_p=$!',
+  '  echo "$__agora_p" >"$__agora_m.pid"',
+  '  wait "$__agora_p"; __agora_c=$?',
   // Tear down what the task left behind in its process group (orphaned children).
-  'kill -KILL -"$p" 2>/dev/null',
-  'echo "$c" >"$m.status"',
+  '  kill -KILL -"$__agora_p" 2>/dev/null',
+  '  echo "$__agora_c" >"$__agora_m.status"',
   // Tell the agent (if it is still the one that started us; otherwise it polls the status file).
-  'echo "x $id" 2>/dev/null',
+  '  echo "x $__agora_id" 2>/dev/null',
+  '}',
 ].join('\n');
 
 /** Words that only the shell understands (keywords, builtins, assignments): such commands keep `sh -c`. */
@@ -121,7 +130,7 @@ interface Watched {
  */
 export class PosixLauncher {
   private readonly setsid = findSetsid();
-  private readonly spawner = new Spawner(SUPERVISOR, (cid) => void this.reap(cid, true));
+  private readonly spawner = new Spawner(SUPERVISOR_FUNCTION, (cid) => void this.reap(cid, true));
   private readonly watched = new Map<string, Watched>();
   private poller: Timer | undefined;
   private polling = false;
@@ -167,13 +176,18 @@ export class PosixLauncher {
 
   /** The task's pid (= its process group id), from the supervisor's pid file. */
   async taskPid(containerId: string): Promise<number | undefined> {
-    try {
-      const text = await readFile(`${this.prefix(containerId)}.pid`, 'utf8');
-      const m = /^(\d+) (\d+)\n$/.exec(text);
-      return m ? Number(m[2]) : undefined;
-    } catch {
-      return undefined;
-    }
+    const text = await readFile(`${this.prefix(containerId)}.pid`, 'utf8').catch(() => '');
+    const m = /^(\d+)\n$/.exec(text);
+    return m ? Number(m[1]) : undefined;
+  }
+
+  /** The supervisor's pid when the journal lost it: the parent of the still-running task. */
+  async supervisorPid(containerId: string): Promise<number | undefined> {
+    const pid = await this.taskPid(containerId);
+    if (pid === undefined) return undefined;
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return Number.isInteger(ppid) && ppid > 1 ? ppid : undefined;
   }
 
   /** Signals the task's whole process group. False when the group is already gone or unknown. */
@@ -206,6 +220,7 @@ export class PosixLauncher {
   private async poll(): Promise<void> {
     if (this.polling) return;
     this.polling = true;
+    this.spawner.reap();
     try {
       for (const [cid, w] of [...this.watched]) {
         if (w.reported || w.supervisorPid <= 0) continue;

@@ -36,30 +36,44 @@ interface Pending {
 /** Owned by the PosixLauncher. `onExited(cid)` fires when a supervisor reports its task's end. */
 export class Spawner {
   private child: ChildProcess | undefined;
+  private reapQueued = false;
   private readonly pending = new Map<string, Pending>();
-  private readonly readers = new Set<ReturnType<typeof createInterface>>();
+  private readonly outputs = new Set<NodeJS.ReadableStream & { destroy(): void }>();
 
   constructor(
-    private readonly supervisorScript: string,
+    /** Shell source defining `agora_supervise PREFIX CID SETSID ARGV...`. */
+    private readonly supervisorFunction: string,
     private readonly onExited: (containerId: string) => void,
   ) {}
 
   /** Forks a supervisor; resolves with its pid. */
   spawn(req: SpawnRequest): Promise<number> {
     const child = this.ensure();
-    const names = Object.keys(req.env);
+    // The supervisor is a shell, and a shell drops variables whose names are not identifiers.
+    const names = Object.keys(req.env).filter((k) => VALID_NAME.test(k));
     const quotedEnv = names.map((k) => shQuote(`${k}=${req.env[k] ?? ''}`)).join(' ');
     const id = shQuote(req.containerId);
     const fail = `{ echo "x "${id}; exit 1; }`;
-    const sup = `/bin/sh -c "$S" agora-supervisor ${req.args.map(shQuote).join(' ')}`;
-    // `export` takes shell identifiers only; anything else goes through env(1).
-    const body = names.every((k) => VALID_NAME.test(k))
-      ? `${names.length > 0 ? `export ${quotedEnv} || ${fail}; ` : ''}exec ${sup}`
-      : `exec /usr/bin/env -i ${quotedEnv} ${sup}`;
-    const line = `(cd ${shQuote(req.cwd)} || ${fail}; ${body}) </dev/null & echo "s "${id}" $!"\n`;
+    const sup = `agora_supervise ${req.args.map(shQuote).join(' ')}`;
+    const body = `${names.length > 0 ? `export ${quotedEnv} || ${fail}; ` : ''}${sup}`;
+    // `cd` makes dash export PWD (correct: the sandbox) and OLDPWD (noise, dropped unless the task sets it).
+    const line = `(cd ${shQuote(req.cwd)} || ${fail}; unset OLDPWD; ${body}) </dev/null & echo "s "${id}" $!"\n`;
     return new Promise<number>((resolve, reject) => {
       this.pending.set(req.containerId, { resolve, reject });
       child.stdin?.write(line);
+    });
+  }
+
+  /**
+   * Asks the spawner to reap its exited children. An idle shell only reaps when it runs its next
+   * command, so without this a finished supervisor stays a zombie (and looks alive to `kill(pid, 0)`).
+   */
+  reap(): void {
+    if (this.reapQueued || this.child === undefined) return;
+    this.reapQueued = true;
+    setImmediate(() => {
+      this.reapQueued = false;
+      this.child?.stdin?.write('jobs >/dev/null\n');
     });
   }
 
@@ -67,8 +81,9 @@ export class Spawner {
   stop(): void {
     this.child?.stdin?.end();
     this.child = undefined;
-    for (const r of this.readers) r.close();
-    this.readers.clear();
+    // Closing our read end makes late supervisors' `x` lines fail harmlessly (their status file is written).
+    for (const out of this.outputs) out.destroy();
+    this.outputs.clear();
     for (const [cid, p] of this.pending) p.reject(new Error(`launcher stopped before container ${cid} was spawned`));
     this.pending.clear();
   }
@@ -81,13 +96,13 @@ export class Spawner {
     const stdout = child.stdout;
     if (stdin === null || stdout === null) throw new Error('spawner without pipes');
     stdin.on('error', () => this.lost(child));
-    // The supervisor script travels once, as a variable of the spawner.
-    stdin.write(`NL='\n'\nS=${shQuote(this.supervisorScript)}\n`);
+    // The supervisor travels once, as a function of the spawner.
+    stdin.write(`NL='\n'\n${this.supervisorFunction}\n`);
     const reader = createInterface({ input: stdout });
-    this.readers.add(reader);
+    this.outputs.add(stdout);
     reader.on('line', (line) => this.onLine(line));
     // Supervisors keep the pipe open after the spawner is gone; the reader ends with the last of them.
-    reader.on('close', () => this.readers.delete(reader));
+    reader.on('close', () => this.outputs.delete(stdout));
     child.once('exit', () => this.lost(child));
     child.once('error', () => this.lost(child));
     // The pipe must not keep the agent process alive.
@@ -107,6 +122,7 @@ export class Spawner {
       p?.resolve(Number(m[3]));
     } else {
       this.onExited(cid);
+      this.reap();
     }
   }
 

@@ -5,6 +5,7 @@ import { MESOS_VERSION } from '../../core/version.js';
 import type { Agent } from '../agent.js';
 import type { FrameworkRecord, TaskRecord } from '../task-record.js';
 import { AGENT_FLAGS } from '../config.js';
+import { AGENT_CAPABILITIES } from '../registration.js';
 
 type Json = Record<string, unknown>;
 
@@ -103,7 +104,7 @@ export function agentStateJson(agent: Agent, flags: FlagValues): Json {
     id: agentId,
     pid: agent.pid,
     hostname: agent.config.hostname,
-    capabilities: ['MULTI_ROLE', 'HIERARCHICAL_ROLE', 'RESERVATION_REFINEMENT', 'TASK_KILLING_STATE'],
+    capabilities: AGENT_CAPABILITIES,
     resources: total.summary(),
     reserved_resources: reserved,
     unreserved_resources: total.unreserved().summary(),

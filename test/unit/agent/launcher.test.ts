@@ -21,12 +21,12 @@ function alive(pid: number): boolean {
   }
 }
 
-async function launch(command: Record<string, unknown>, env: Record<string, string> = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }): Promise<{ cid: string; sandbox: string }> {
+async function launch(command: Record<string, unknown>, env: Record<string, string> = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }): Promise<{ cid: string; sandbox: string; spid: number }> {
   const cid = `c${n++}`;
   const sandbox = join(dir, 'sandboxes', cid);
   mkdirSync(sandbox, { recursive: true });
-  await launcher.launch({ containerId: cid, sandbox, command: command, env });
-  return { cid, sandbox };
+  const spid = await launcher.launch({ containerId: cid, sandbox, command: command, env });
+  return { cid, sandbox, spid };
 }
 
 const exitOf = (cid: string): Promise<ExitStatus> => waitFor(() => exits.get(cid), { what: `exit of ${cid}` });
@@ -121,11 +121,12 @@ describe('posix launcher', () => {
   });
 
   it('supervises a recovered container by polling and reads its status', async () => {
-    const { cid } = await launch({ value: 'sleep 0.3; exit 4' });
+    const { cid, spid } = await launch({ value: 'sleep 0.3; exit 4' });
     const other = new Map<string, ExitStatus>();
     const second = new PosixLauncher(join(dir, 'runs'), new SystemClock(), (c, st) => other.set(c, st), 50);
-    const supervisor = Number(readFileSync(join(dir, 'runs', `${await waitFor(() => (existsSync(join(dir, 'runs', `${cid}.pid`)) ? cid : undefined))}.pid`), 'utf8').split(' ')[0]);
-    second.recover(cid, supervisor);
+    // A lost journal record is recovered as the running task's parent.
+    expect(await waitFor(() => second.supervisorPid(cid))).toBe(spid);
+    second.recover(cid, spid);
     expect(await waitFor(() => other.get(cid), { what: 'recovered exit' })).toEqual({ kind: 'exited', code: 4 });
     second.stop();
   });
@@ -139,5 +140,43 @@ describe('posix launcher', () => {
     expect(taskArgv({ shell: false, value: '/bin/echo', arguments: ['echo', 'x'] })).toEqual(['/bin/echo', 'x']);
     const missing = await launch({ value: 'no-such-command-agora 1' });
     expect(await exitOf(missing.cid)).toEqual({ kind: 'exited', code: 127 });
+  });
+
+  it('passes awkward environment values and names through the spawner intact', async () => {
+    const env = { PATH: '/usr/bin:/bin', WEIRD: "it's a\nmulti-line $value `x` \"q\"", 'DOTTED.NAME': 'ok', IFS: ':', s: 'mine', p: 'P' };
+    const { cid, sandbox } = await launch({ shell: false, value: '/usr/bin/env', arguments: ['env'] }, env);
+    expect(await exitOf(cid)).toEqual({ kind: 'exited', code: 0 });
+    const out = readFileSync(join(sandbox, 'stdout'), 'utf8');
+    expect(out).toContain(`WEIRD=it's a\nmulti-line $value \`x\` "q"\n`);
+    // A shell supervisor cannot carry names that are not identifiers (documented limitation).
+    expect(out).not.toContain('DOTTED.NAME');
+    expect(out).not.toContain('NL=');
+    expect(out).toContain('IFS=:\n');
+    expect(out).toContain('s=mine\n');
+    expect(out).toContain('p=P\n');
+    expect(out).not.toContain('__agora');
+    expect(out.split('\n').filter((l) => /^[A-Za-z_]+=/.test(l)).map((l) => l.split('=')[0]).sort()).toEqual(['IFS', 'PATH', 'PWD', 'WEIRD', 'p', 's']);
+  });
+
+  it('reports every exit of a burst of short tasks', async () => {
+    const cids = await Promise.all(Array.from({ length: 100 }, (_, i) => launch({ value: `exit ${i % 3}` }).then((r) => r.cid)));
+    await waitFor(() => cids.every((c) => exits.has(c)), { what: 'all exits', timeoutMs: 30_000 });
+    cids.forEach((c, i) => expect(exits.get(c)).toEqual({ kind: 'exited', code: i % 3 }));
+  });
+
+  it('fails a container whose sandbox is missing', async () => {
+    const cid = 'nosandbox';
+    await launcher.launch({ containerId: cid, sandbox: join(dir, 'does-not-exist'), command: { value: 'true' }, env: {} });
+    expect((await exitOf(cid)).kind).toBe('unknown');
+  });
+
+  it('notices a supervisor killed from outside (no notification) and reports an unknown end', async () => {
+    const { cid, spid } = await launch({ value: 'sleep 30' });
+    const task = await waitFor(() => launcher.taskPid(cid), { what: 'task pid' });
+    process.kill(spid, 'SIGKILL');
+    const st = await exitOf(cid);
+    expect(st.kind).toBe('unknown');
+    // The orphaned task's process group was killed too.
+    await waitFor(() => !alive(task), { what: 'task gone' });
   });
 });

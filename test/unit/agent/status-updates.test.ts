@@ -155,3 +155,24 @@ describe('journal', () => {
     expect(seen).toEqual(Array.from({ length: 101 }, (_, i) => i + 1));
   });
 });
+
+describe('journal auto-compaction', () => {
+  it('compacts once the file has doubled past the threshold', async () => {
+    const path = join(dir, 'auto.log');
+    const j = await Journal.rewrite(path, []);
+    let live = 0;
+    j.autoCompact(() => [{ live }], 2_000);
+    for (let i = 0; i < 200; i++) {
+      live = i;
+      await j.append({ i, pad: 'x'.repeat(50) });
+    }
+    await j.close();
+    const { statSync } = await import('node:fs');
+    expect(statSync(path).size).toBeLessThan(8_000);
+    const records = (await Journal.read(path)) as { live?: number; i?: number }[];
+    const first = records[0]?.live ?? -1;
+    expect(first).toBeGreaterThan(0);
+    // Everything after the snapshot is still there, in order.
+    expect(records.slice(1).map((r) => r.i)).toEqual(Array.from({ length: 199 - first }, (_, k) => first + 1 + k));
+  });
+});
