@@ -10,7 +10,16 @@ export function agentCommand(): Command {
   addFlagOptions(cmd, AGENT_FLAGS).action(async (opts: Record<string, unknown>) => {
     const flags = resolveCommandFlags(opts, AGENT_FLAGS);
     const logger = createLogger('agent');
-    const agent = await startAgent(flags, { logger });
+    // A master that shuts this agent down (e.g. marked gone) ends the process, as upstream agents exit.
+    const shutdown = { handler: (_message: string): void => undefined };
+    const agent = await startAgent(flags, { logger, onShutdown: (message) => shutdown.handler(message) });
+    shutdown.handler = (message) => {
+      logger.warn({ message }, 'master shut this agent down');
+      agent.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
     // stop() leaves running tasks alone: they outlive the agent and a restart recovers them.
     logger.info({ url: agent.url }, `agora agent listening at ${agent.url}`);
     stopOnSignals('agent', agent, logger);
