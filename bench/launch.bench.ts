@@ -164,6 +164,9 @@ export async function run(): Promise<BenchResult> {
     summary.supervisor_example = cmdline(supervisors[0] ?? -1).replace(/\s+/g, ' ').slice(0, 80);
     summary.mem_target = `≤ 2 MB per task (PSS): ${perTaskPss / 1024 <= 2 ? 'met' : 'NOT met'}; (RSS): ${perTaskRss / 1024 <= 2 ? 'met' : 'NOT met'}`;
     sub.close();
+    // A clean stop (not the clean-up's SIGKILL) lets `AGORA_NODE_ARGS=--cpu-prof` write the daemons' profiles.
+    await agent.stop();
+    await master.stop();
     return { name: 'launch', rows, summary };
   } finally {
     const strays = await cleanupAll();

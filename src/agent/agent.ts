@@ -13,7 +13,7 @@ import { newStatusUuid, newUuid } from '../core/ids.js';
 import { fromWire, type WireResource } from '../core/resources.js';
 import { formatDuration } from '../core/duration.js';
 import { isTerminalState, type FrameworkInfoJson, type TaskInfoJson, type TaskStatusJson } from '../api/mesos/common.js';
-import type { AgentCallJson, AgentEvent } from '../api/agora/agent-protocol.js';
+import type { AgentCallJson, AgentEvent, StatusUpdateBodyJson } from '../api/agora/agent-protocol.js';
 import type { AgentConfig } from './config.js';
 import { Journal } from './checkpoint/journal.js';
 import { journalFile, linkLatestRun, readAgentMeta, runsDir, sandboxPath, writeAgentMeta, type JournalRecord } from './checkpoint/recovery.js';
@@ -24,6 +24,7 @@ import { MasterLink } from './master-link.js';
 import { applyStatus, countTerminal, exitStatusFields, hasCapability, killGraceMs, makeStatus, taskEnvironment, type FrameworkRecord, type StatusFields, type TaskRecord, type TerminalCounters } from './task-record.js';
 import { compactRecords, replayJournal } from './replay.js';
 import { subscribeCall } from './registration.js';
+import { UpdateOutbox } from './update-outbox.js';
 
 export interface AgentDeps {
   readonly clock: Clock;
@@ -57,6 +58,7 @@ export class Agent {
   private journal: Journal | undefined;
   private readonly updates: StatusUpdateManager;
   private readonly link: MasterLink;
+  private readonly outbox = new UpdateOutbox((batch) => this.sendUpdateBatch(batch));
   private port = 0;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly journaledFrameworks = new Map<string, string>();
@@ -129,6 +131,7 @@ export class Agent {
   /** Stops timers, the master stream and pending I/O. Running tasks are left alone: they outlive us. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.outbox.flush();
     await this.link.stop();
     this.updates.stop();
     this.launcher.stop();
@@ -446,13 +449,13 @@ export class Agent {
 
   private sendUpdate(fid: string, st: TaskStatusJson): void {
     const t = this.frameworks.get(fid)?.tasks.get(st.task_id.value);
-    this.track(
-      this.link.post({
-        type: 'STATUS_UPDATE',
-        ...(this.agentId !== undefined ? { agent_id: { value: this.agentId } } : {}),
-        status_update: { framework_id: { value: fid }, status: st, latest_state: t?.state ?? st.state },
-      }),
-    );
+    this.outbox.add({ framework_id: { value: fid }, status: st, latest_state: t?.state ?? st.state });
+  }
+
+  private sendUpdateBatch(batch: readonly StatusUpdateBodyJson[]): void {
+    const agentId = this.agentId !== undefined ? { agent_id: { value: this.agentId } } : {};
+    const body = batch.length === 1 && batch[0] !== undefined ? { status_update: batch[0] } : { status_updates: [...batch] };
+    this.track(this.link.post({ type: 'STATUS_UPDATE', ...agentId, ...body }));
   }
 
   private onAcknowledged(fid: string, _st: TaskStatusJson, empty: boolean): void {

@@ -293,9 +293,9 @@ export function handleCall(m: Master, call: AgentCallJson, streamId: string | un
       agent.pongSincePing = true;
       return { status: 202, body: '' };
     case 'STATUS_UPDATE': {
-      const su = call.status_update;
-      if (su === undefined) return { status: 400, body: "Expecting 'status_update' to be present" };
-      statusUpdate(m, agent, su.framework_id.value, su.status, su.latest_state ?? su.status.state);
+      const batch = [...(call.status_updates ?? []), ...(call.status_update !== undefined ? [call.status_update] : [])];
+      if (batch.length === 0) return { status: 400, body: "Expecting 'status_update' or 'status_updates' to be present" };
+      for (const su of batch) statusUpdate(m, agent, su.framework_id.value, su.status, su.latest_state ?? su.status.state);
       return { status: 202, body: '' };
     }
     case 'EXITED_EXECUTOR': {

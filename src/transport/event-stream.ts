@@ -17,6 +17,7 @@ export interface EventStreamOptions {
 
 export class EventStream {
   private closed = false;
+  private corked = false;
   private heartbeatTimer: Timer | undefined;
 
   constructor(
@@ -40,9 +41,20 @@ export class EventStream {
     return !this.closed;
   }
 
-  /** Writes one record as one chunk. Returns false when the stream is gone. */
+  /**
+   * Writes one record as one HTTP chunk. Records written in the same tick are corked into one syscall
+   * (each still its own chunk, which is what mesos-framework's parser needs). False when the stream is gone.
+   */
   send(event: unknown): boolean {
     if (this.closed) return false;
+    if (!this.corked) {
+      this.corked = true;
+      this.res.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.res.uncork();
+      });
+    }
     this.res.write(encodeRecord(event));
     return true;
   }

@@ -67,7 +67,9 @@ const SIGNALS: Readonly<Record<string, number>> = { SIGHUP: 1, SIGINT: 2, SIGKIL
 export function spawnAgora(name: string, args: readonly string[], logDir: string, env: NodeJS.ProcessEnv = {}): Spawned {
   const logPath = join(logDir, `${name}.log`);
   const fd = openSync(logPath, 'a');
-  const child = spawn(process.execPath, [AGORA_BIN, ...args], {
+  // AGORA_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the daemons of a test or bench run.
+  const nodeArgs = (process.env['AGORA_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, AGORA_BIN, ...args], {
     cwd: REPO_ROOT,
     detached: true,
     stdio: ['ignore', fd, fd],

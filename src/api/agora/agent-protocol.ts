@@ -42,6 +42,14 @@ export const AgentTaskReport = T.Object({
 });
 export type AgentTaskReportJson = Static<typeof AgentTaskReport>;
 
+/** One status update relayed by the agent; `latest_state` may be ahead of `status` (spec §6.6). */
+export const StatusUpdateBody = T.Object({
+  framework_id: FrameworkID,
+  status: TaskStatus,
+  latest_state: Opt(TaskState),
+});
+export type StatusUpdateBodyJson = Static<typeof StatusUpdateBody>;
+
 export const AgentCall = T.Object({
   type: T.Union([
     T.Literal('SUBSCRIBE'),
@@ -65,14 +73,9 @@ export const AgentCall = T.Object({
       agent_version: Opt(T.String()),
     }),
   ),
-  status_update: Opt(
-    T.Object({
-      framework_id: FrameworkID,
-      status: TaskStatus,
-      /** The agent's latest state of the task, which may be ahead of `status` (spec §6.6). */
-      latest_state: Opt(TaskState),
-    }),
-  ),
+  status_update: Opt(StatusUpdateBody),
+  /** Several updates in one call, applied in order (the agent coalesces bursts: one POST instead of hundreds). */
+  status_updates: Opt(T.Array(StatusUpdateBody)),
   exited_executor: Opt(T.Object({ framework_id: FrameworkID, executor_id: ExecutorID, status: Opt(T.Integer()) })),
   executor_message: Opt(T.Object({ framework_id: FrameworkID, executor_id: ExecutorID, data: Bytes() })),
 });
