@@ -26,7 +26,7 @@ export class FakeMaster {
   }
 
   get updates(): NonNullable<AgentCallJson['status_update']>[] {
-    return this.calls.filter((c) => c.type === 'STATUS_UPDATE').map((c) => c.status_update!);
+    return this.calls.filter((c) => c.type === 'STATUS_UPDATE').flatMap((c) => [...(c.status_updates ?? []), ...(c.status_update ? [c.status_update] : [])]);
   }
 
   statesOf(taskId: string): string[] {
@@ -76,8 +76,9 @@ export class FakeMaster {
     }
     this.calls.push(call);
     res.writeHead(202).end();
-    const u = call.status_update;
-    if (this.autoAck && u?.status.uuid !== undefined) this.ack(u.framework_id.value, u.status.task_id.value, u.status.uuid);
+    for (const u of [...(call.status_updates ?? []), ...(call.status_update ? [call.status_update] : [])]) {
+      if (this.autoAck && u.status.uuid !== undefined) this.ack(u.framework_id.value, u.status.task_id.value, u.status.uuid);
+    }
   }
 }
 
