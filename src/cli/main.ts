@@ -9,6 +9,8 @@ import { masterCommand } from './master.js';
 import { agentCommand } from './agent.js';
 import { executeCommand } from './execute.js';
 import { upCommand } from './up.js';
+import { appsCommand } from './apps.js';
+import { jobsCommand } from './jobs.js';
 
 /** The program with every sub-command registered. */
 export function buildProgram(): Command {
@@ -18,7 +20,9 @@ export function buildProgram(): Command {
     .addCommand(masterCommand())
     .addCommand(agentCommand())
     .addCommand(executeCommand())
-    .addCommand(upCommand());
+    .addCommand(upCommand())
+    .addCommand(appsCommand())
+    .addCommand(jobsCommand());
 }
 
 try {

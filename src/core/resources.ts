@@ -3,7 +3,6 @@
  * reservation and (when offered or used) the role it is allocated to. Scalars are kept in fixed point
  * with three decimals (thousandths), as upstream, so 0.1 + 0.2 is exactly 0.3.
  */
-import { invalid } from './errors.js';
 
 export type ResourceKind = 'SCALAR' | 'RANGES' | 'SET';
 export type Range = readonly [number, number];
@@ -66,8 +65,33 @@ export function reservationRole(e: ResourceEntry): string {
   return last === undefined ? '*' : last.role;
 }
 
+/**
+ * Identity of an entry: two entries with the same identity merge. Built by plain concatenation (the
+ * allocator computes millions of these per cycle); JSON only for the rare nested parts (reservations, disk).
+ */
 function identity(e: ResourceEntry): string {
-  return JSON.stringify([e.name, e.kind, e.reservations, e.allocationRole ?? null, e.disk ?? null, !!e.revocable, !!e.shared]);
+  let k = `${e.name}\u0000${e.kind}\u0000${e.revocable ? 1 : 0}${e.shared ? 1 : 0}`;
+  if (e.reservations.length > 0) k += `\u0000${JSON.stringify(e.reservations)}`;
+  if (e.disk !== undefined) k += `\u0002${JSON.stringify(e.disk)}`;
+  // The allocation role comes last so that `allocate` can swap it without rebuilding the key.
+  return `${k}\u0003${e.allocationRole ?? '\u0001'}`;
+}
+
+/** Copy of e allocated to role (explicit fields: much cheaper than an object spread on the hot path). */
+function withAllocationRole(e: ResourceEntry, role: string): ResourceEntry {
+  const o: { -readonly [K in keyof ResourceEntry]: ResourceEntry[K] } = { name: e.name, kind: e.kind, reservations: e.reservations, allocationRole: role };
+  if (e.milli !== undefined) o.milli = e.milli;
+  if (e.ranges !== undefined) o.ranges = e.ranges;
+  if (e.items !== undefined) o.items = e.items;
+  if (e.disk !== undefined) o.disk = e.disk;
+  if (e.revocable !== undefined) o.revocable = e.revocable;
+  if (e.shared !== undefined) o.shared = e.shared;
+  return o;
+}
+
+/** Identity key of the same entry allocated to role. */
+function withAllocationKey(key: string, role: string): string {
+  return key.slice(0, key.lastIndexOf('\u0003') + 1) + role;
 }
 
 export function mergeRanges(ranges: readonly Range[]): Range[] {
@@ -155,88 +179,179 @@ function entryContains(a: ResourceEntry, b: ResourceEntry): boolean {
   }
 }
 
-/** An immutable bag of resources. All operations return new bags. */
-export class Resources {
-  static readonly EMPTY = new Resources([]);
-  private readonly byKey: ReadonlyMap<string, ResourceEntry>;
+/** Bags up to this size are searched linearly; larger ones get a lazily built key index. */
+const LINEAR_MAX = 8;
 
-  private constructor(entries: readonly ResourceEntry[]) {
-    const map = new Map<string, ResourceEntry>();
-    for (const e of entries) {
+/**
+ * An immutable bag of resources. All operations return new bags (or the same bag when nothing changes).
+ * Internally: parallel arrays of entries and their identity keys, no empty entries, one entry per identity.
+ */
+export class Resources {
+  static readonly EMPTY = new Resources([], []);
+  private index: Map<string, number> | undefined;
+  /** Last `allocate(role)` result (bags are immutable, so it stays valid). */
+  private allocMemo: Resources | undefined;
+  /** `unallocated()` of this bag, when known. */
+  private unallocMemo: Resources | undefined;
+
+  private constructor(
+    private readonly list: readonly ResourceEntry[],
+    private readonly keys: readonly string[],
+  ) {}
+
+  /** Builds a bag from entries (keys, when given, are their identities): drops empties, merges same identities. */
+  private static build(entries: readonly ResourceEntry[], keys?: readonly string[]): Resources {
+    const list: ResourceEntry[] = [];
+    const ks: string[] = [];
+    let index: Map<string, number> | undefined;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i] as ResourceEntry;
       if (isEmptyEntry(e)) continue;
-      const k = identity(e);
-      const prev = map.get(k);
-      map.set(k, prev === undefined ? e : combine(prev, e, 1));
+      const k = keys?.[i] ?? identity(e);
+      let at = -1;
+      if (index !== undefined) at = index.get(k) ?? -1;
+      else for (let j = 0; j < ks.length; j++) if (ks[j] === k) at = j;
+      if (at >= 0) {
+        list[at] = combine(list[at] as ResourceEntry, e, 1);
+        continue;
+      }
+      list.push(e);
+      ks.push(k);
+      if (index !== undefined) index.set(k, ks.length - 1);
+      else if (ks.length > LINEAR_MAX) index = new Map(ks.map((x, j) => [x, j]));
     }
-    this.byKey = map;
+    if (list.length === 0) return Resources.EMPTY;
+    const r = new Resources(list, ks);
+    r.index = index;
+    return r;
+  }
+
+  /** Position of the entry with identity k, or -1. */
+  private find(k: string): number {
+    if (this.keys.length <= LINEAR_MAX) {
+      for (let j = 0; j < this.keys.length; j++) if (this.keys[j] === k) return j;
+      return -1;
+    }
+    this.index ??= new Map(this.keys.map((x, j) => [x, j]));
+    return this.index.get(k) ?? -1;
   }
 
   static of(entries: readonly ResourceEntry[]): Resources {
-    return new Resources(entries);
+    return Resources.build(entries);
   }
 
   static scalar(name: string, value: number, role = '*'): Resources {
-    return new Resources([{ name, kind: 'SCALAR', milli: toMilli(value), reservations: staticReservation(role) }]);
+    return Resources.build([{ name, kind: 'SCALAR', milli: toMilli(value), reservations: staticReservation(role) }]);
   }
 
+  /** The entries (one per identity, none empty). Do not mutate. */
   get entries(): readonly ResourceEntry[] {
-    return [...this.byKey.values()];
+    return this.list;
   }
 
   isEmpty(): boolean {
-    return this.byKey.size === 0;
+    return this.list.length === 0;
   }
 
   plus(other: Resources): Resources {
-    return new Resources([...this.entries, ...other.entries]);
+    if (other.list.length === 0) return this;
+    if (this.list.length === 0) return other;
+    return Resources.build([...this.list, ...other.list], [...this.keys, ...other.keys]);
   }
 
   /** Removes other from this; what other has beyond this is ignored (clamped at zero). */
   minus(other: Resources): Resources {
-    const map = new Map(this.byKey);
-    for (const e of other.entries) {
-      const k = identity(e);
-      const prev = map.get(k);
-      if (prev === undefined) continue;
-      const next = combine(prev, e, -1);
-      if (isEmptyEntry(next)) map.delete(k);
-      else map.set(k, next);
+    if (other.list.length === 0 || this.list.length === 0) return this;
+    if (other === this) return Resources.EMPTY;
+    const list = this.list.slice();
+    let changed = false;
+    for (let i = 0; i < other.list.length; i++) {
+      const at = this.find(other.keys[i] as string);
+      if (at < 0) continue;
+      list[at] = combine(list[at] as ResourceEntry, other.list[i] as ResourceEntry, -1);
+      changed = true;
     }
-    return new Resources([...map.values()]);
+    if (!changed) return this;
+    const keep: ResourceEntry[] = [];
+    const ks: string[] = [];
+    for (let j = 0; j < list.length; j++) {
+      const e = list[j] as ResourceEntry;
+      if (isEmptyEntry(e)) continue;
+      keep.push(e);
+      ks.push(this.keys[j] as string);
+    }
+    return keep.length === 0 ? Resources.EMPTY : new Resources(keep, ks);
   }
 
   /** True when every entry of other is covered by an entry with the same identity here. */
   contains(other: Resources): boolean {
-    for (const e of other.entries) {
-      const mine = this.byKey.get(identity(e));
-      if (mine === undefined || !entryContains(mine, e)) return false;
+    if (other === this) return true;
+    for (let i = 0; i < other.list.length; i++) {
+      const at = this.find(other.keys[i] as string);
+      if (at < 0 || !entryContains(this.list[at] as ResourceEntry, other.list[i] as ResourceEntry)) return false;
     }
     return true;
   }
 
   equals(other: Resources): boolean {
-    return this.contains(other) && other.contains(this);
+    return other === this || (this.list.length === other.list.length && this.contains(other) && other.contains(this));
   }
 
   filter(pred: (e: ResourceEntry) => boolean): Resources {
-    return new Resources(this.entries.filter(pred));
+    const list: ResourceEntry[] = [];
+    const ks: string[] = [];
+    for (let j = 0; j < this.list.length; j++) {
+      const e = this.list[j] as ResourceEntry;
+      if (!pred(e)) continue;
+      list.push(e);
+      ks.push(this.keys[j] as string);
+    }
+    if (list.length === this.list.length) return this;
+    return list.length === 0 ? Resources.EMPTY : new Resources(list, ks);
   }
 
   map(fn: (e: ResourceEntry) => ResourceEntry): Resources {
-    return new Resources(this.entries.map(fn));
+    return Resources.build(this.list.map(fn));
   }
 
   /** Same resources marked as allocated to role. */
   allocate(role: string): Resources {
-    return this.map((e) => ({ ...e, allocationRole: role }));
+    if (this.list.length === 0) return this;
+    const memo = this.allocMemo;
+    if (memo !== undefined && memo.list[0]?.allocationRole === role) return memo;
+    const first = this.list[0]?.allocationRole;
+    let uniform = true;
+    for (const e of this.list) {
+      if (e.allocationRole !== first) {
+        uniform = false;
+        break;
+      }
+    }
+    if (uniform && first === role) return this;
+    if (!uniform) return this.map((e) => ({ ...e, allocationRole: role }));
+    // One allocation role (or none) throughout: no two entries can merge, keys are rewritten in place.
+    const list: ResourceEntry[] = new Array<ResourceEntry>(this.list.length);
+    const ks: string[] = new Array<string>(this.list.length);
+    for (let j = 0; j < this.list.length; j++) {
+      list[j] = withAllocationRole(this.list[j] as ResourceEntry, role);
+      ks[j] = withAllocationKey(this.keys[j] as string, role);
+    }
+    const out = new Resources(list, ks);
+    if (first === undefined) out.unallocMemo = this;
+    this.allocMemo = out;
+    return out;
   }
 
   /** Same resources with no allocation role. */
   unallocated(): Resources {
-    return this.map((e) => {
+    if (this.unallocMemo !== undefined) return this.unallocMemo;
+    if (this.list.every((e) => e.allocationRole === undefined)) return this;
+    const out = this.map((e) => {
       const { allocationRole: _drop, ...rest } = e;
       return rest;
     });
+    this.unallocMemo = out;
+    return out;
   }
 
   /** Resources allocatable to role: unreserved, or reserved to role or one of its ancestors. */
@@ -258,14 +373,14 @@ export class Resources {
   /** Sum of a scalar resource across reservations and allocations. */
   scalar(name: string): number {
     let milli = 0;
-    for (const e of this.byKey.values()) if (e.name === name && e.kind === 'SCALAR') milli += e.milli ?? 0;
+    for (const e of this.list) if (e.name === name && e.kind === 'SCALAR') milli += e.milli ?? 0;
     return fromMilli(milli);
   }
 
   /** All ranges of a ranges resource, merged. */
   ranges(name: string): Range[] {
     const all: Range[] = [];
-    for (const e of this.byKey.values()) if (e.name === name && e.kind === 'RANGES') all.push(...(e.ranges ?? []));
+    for (const e of this.list) if (e.name === name && e.kind === 'RANGES') all.push(...(e.ranges ?? []));
     return mergeRanges(all);
   }
 
@@ -276,7 +391,7 @@ export class Resources {
   /** Scalar quantities by name (used by DRF and metrics). */
   quantities(): Map<string, number> {
     const q = new Map<string, number>();
-    for (const e of this.byKey.values()) {
+    for (const e of this.list) {
       if (e.kind === 'SCALAR') q.set(e.name, (q.get(e.name) ?? 0) + (e.milli ?? 0));
       else if (e.kind === 'RANGES') q.set(e.name, (q.get(e.name) ?? 0) + rangesSize(e.ranges ?? []) * 1000);
       else q.set(e.name, (q.get(e.name) ?? 0) + (e.items ?? []).length * 1000);
@@ -294,7 +409,7 @@ export class Resources {
     const scalars = new Map<string, number>();
     const ranges = new Map<string, Range[]>();
     const sets = new Map<string, Set<string>>();
-    for (const e of this.byKey.values()) {
+    for (const e of this.list) {
       const key = e.revocable ? `${e.name}_revocable` : e.name;
       if (e.kind === 'SCALAR') scalars.set(key, (scalars.get(key) ?? 0) + (e.milli ?? 0));
       else if (e.kind === 'RANGES') ranges.set(key, [...(ranges.get(key) ?? []), ...(e.ranges ?? [])]);
@@ -308,7 +423,7 @@ export class Resources {
 
   /** Resources as mesos.v1.Resource JSON. `withAllocation` controls allocation_info (MULTI_ROLE frameworks). */
   toWire(format: ResourceFormat = 'pre', withAllocation = true): WireResource[] {
-    return this.entries
+    return this.list
       .slice()
       .sort((a, b) => wireOrder(a.name) - wireOrder(b.name) || a.name.localeCompare(b.name))
       .map((e) => entryToWire(e, format, withAllocation));
@@ -372,117 +487,6 @@ function entryToWire(e: ResourceEntry, format: ResourceFormat, withAllocation: b
   return w;
 }
 
-/**
- * Reads mesos.v1.Resource JSON in either format. A resource without role or reservations is unreserved;
- * `role` plus `reservation` is a dynamic reservation (pre-refinement).
- */
-export function fromWire(list: readonly WireResource[]): Resources {
-  return Resources.of(list.map(wireToEntry));
-}
-
-export function wireToEntry(w: WireResource): ResourceEntry {
-  let reservations: Reservation[];
-  if (w.reservations !== undefined && w.reservations.length > 0) {
-    reservations = w.reservations.map((r) => {
-      const o: { type: 'STATIC' | 'DYNAMIC'; role: string; principal?: string; labels?: unknown } = {
-        type: r.type ?? 'DYNAMIC',
-        role: r.role ?? '*',
-      };
-      if (r.principal !== undefined) o.principal = r.principal;
-      if (r.labels !== undefined) o.labels = r.labels;
-      return o;
-    });
-  } else if (w.role !== undefined && w.role !== '*') {
-    const r: { type: 'STATIC' | 'DYNAMIC'; role: string; principal?: string; labels?: unknown } = {
-      type: w.reservation !== undefined ? 'DYNAMIC' : 'STATIC',
-      role: w.role,
-    };
-    if (w.reservation?.principal !== undefined) r.principal = w.reservation.principal;
-    if (w.reservation?.labels !== undefined) r.labels = w.reservation.labels;
-    reservations = [r];
-  } else {
-    reservations = [];
-  }
-  const base: { -readonly [K in keyof ResourceEntry]: ResourceEntry[K] } = { name: w.name, kind: w.type, reservations };
-  if (w.allocation_info?.role !== undefined) base.allocationRole = w.allocation_info.role;
-  if (w.disk !== undefined) base.disk = w.disk;
-  if (w.revocable !== undefined) base.revocable = true;
-  if (w.shared !== undefined) base.shared = true;
-  switch (w.type) {
-    case 'SCALAR': {
-      const v = w.scalar?.value;
-      if (v === undefined || !Number.isFinite(v) || v < 0) throw invalid(`Resource '${w.name}' has an invalid scalar value`);
-      base.milli = toMilli(v);
-      break;
-    }
-    case 'RANGES': {
-      const rs = (w.ranges?.range ?? []).map((r): Range => [r.begin, r.end]);
-      if (rs.some(([b, e]) => !Number.isInteger(b) || !Number.isInteger(e) || b > e || b < 0)) {
-        throw invalid(`Resource '${w.name}' has an invalid range`);
-      }
-      base.ranges = mergeRanges(rs);
-      break;
-    }
-    case 'SET':
-      base.items = [...new Set(w.set?.item ?? [])].sort();
-      break;
-  }
-  return base;
-}
-
-/**
- * Parses the agent `--resources` text syntax: `cpus:4;mem:2048;ports:[31000-32000];disks:{a,b};cpus(ads):8`,
- * or a JSON array of Resource. Entries without a role get defaultRole.
- */
-export function parseResources(text: string, defaultRole = '*'): Resources {
-  const trimmed = text.trim();
-  if (trimmed === '') return Resources.EMPTY;
-  if (trimmed.startsWith('[')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(trimmed);
-    } catch (e) {
-      throw invalid(`Failed to parse resources JSON: ${(e as Error).message}`);
-    }
-    if (!Array.isArray(parsed)) throw invalid('Resources JSON must be an array');
-    return fromWire(parsed as WireResource[]);
-  }
-  const entries: ResourceEntry[] = [];
-  for (const part of trimmed.split(';')) {
-    const p = part.trim();
-    if (p === '') continue;
-    const m = /^([^:(]+)(?:\(([^)]*)\))?:(.+)$/.exec(p);
-    if (!m) throw invalid(`Bad resource '${p}': expected name[(role)]:value`);
-    const name = (m[1] ?? '').trim();
-    const role = (m[2] ?? defaultRole).trim() || defaultRole;
-    const value = (m[3] ?? '').trim();
-    const reservations = staticReservation(role);
-    if (value.startsWith('[')) {
-      if (!value.endsWith(']')) throw invalid(`Bad ranges in '${p}'`);
-      const rs = value
-        .slice(1, -1)
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s !== '')
-        .map((s): Range => {
-          const [b, e] = s.split('-').map((x) => Number(x.trim()));
-          if (b === undefined || !Number.isInteger(b) || (e !== undefined && !Number.isInteger(e))) throw invalid(`Bad range '${s}' in '${p}'`);
-          return [b, e ?? b];
-        });
-      entries.push({ name, kind: 'RANGES', ranges: mergeRanges(rs), reservations });
-    } else if (value.startsWith('{')) {
-      if (!value.endsWith('}')) throw invalid(`Bad set in '${p}'`);
-      const items = value
-        .slice(1, -1)
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s !== '');
-      entries.push({ name, kind: 'SET', items: [...new Set(items)].sort(), reservations });
-    } else {
-      const v = Number(value);
-      if (!Number.isFinite(v) || v < 0) throw invalid(`Bad scalar value in '${p}'`);
-      entries.push({ name, kind: 'SCALAR', milli: toMilli(v), reservations });
-    }
-  }
-  return Resources.of(entries);
-}
+// Parsing (wire JSON and the agent `--resources` text) lives in resources-parse.ts; re-exported here so
+// callers keep one import.
+export { fromWire, parseResources, wireToEntry } from './resources-parse.js';

@@ -19,5 +19,6 @@ export const MASTER_FLAG_SPECS: readonly FlagSpec[] = [
   { name: 'max_body_size', type: 'int', default: String(DEFAULT_BODY_LIMIT), help: 'Largest request body in bytes (413 beyond)' },
   { name: 'roles', type: 'string', help: 'Comma-separated whitelist of roles (unset = any role)' },
   { name: 'root_submissions', type: 'bool', default: 'true', help: 'Allow frameworks to run as root' },
+  { name: 'weights', type: 'string', help: 'Role weights as role=weight,... (weights set through /weights override them)' },
   { name: 'filter_gpu_resources', type: 'bool', default: 'true', help: 'Offer GPU agents only to GPU_RESOURCES frameworks' },
 ];

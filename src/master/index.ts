@@ -17,10 +17,12 @@ import { DrfAllocator, DEFAULT_MIN_ALLOCATABLE } from './allocator/index.js';
 import type { Allocator } from './allocator/allocator.js';
 import { Master } from './master.js';
 import { Registry } from './registry.js';
+import { parseWeightsFlag } from './role-settings.js';
 import type { MasterConfig } from './types.js';
 import { registerSchedulerRoutes } from './http/scheduler-route.js';
 import { registerAgentRoutes } from './http/agent-route.js';
 import { registerOperatorRoutes } from './http/operator-routes.js';
+import { registerRoleRoutes } from './http/quota-routes.js';
 import { MASTER_FLAG_SPECS } from './flag-specs.js';
 
 export { Master } from './master.js';
@@ -95,22 +97,34 @@ export async function buildMaster(flags: FlagValues, port: number, deps: MasterS
     store = new SqliteStore(join(String(workDir), 'registry.db'));
   }
   const config = masterConfig(flags, port);
+  let weights: Map<string, number>;
+  try {
+    weights = parseWeightsFlag(typeof flags['weights'] === 'string' ? flags['weights'] : '');
+  } catch (e: unknown) {
+    throw invalid(e instanceof Error ? e.message : String(e));
+  }
   const seed = randomSeed();
   const rng = deps.rng ?? new SeededRng(seed);
   const allocator =
     deps.allocator ??
     new DrfAllocator(
-      { allocationIntervalMs: config.allocationIntervalMs, minAllocatable: DEFAULT_MIN_ALLOCATABLE, filterGpuResources: flags['filter_gpu_resources'] !== false },
+      {
+        allocationIntervalMs: config.allocationIntervalMs,
+        minAllocatable: DEFAULT_MIN_ALLOCATABLE,
+        filterGpuResources: flags['filter_gpu_resources'] !== false,
+        roleWeights: weights,
+      },
       rng.fork('allocator'),
     );
   const masterId = newUuid() as MasterId;
   logger.info({ masterId, seed: rng.seed }, 'master starting');
-  const master = new Master({ config, masterId, clock, logger, allocator, registry: new Registry(store) });
+  const master = new Master({ config, masterId, clock, logger, allocator, registry: new Registry(store), initialWeights: weights });
   await master.recover();
   const app = createHttpServer({ bodyLimitBytes: numFlag(flags, 'max_body_size', DEFAULT_BODY_LIMIT) });
   registerSchedulerRoutes(app, master);
   registerAgentRoutes(app, master);
   registerOperatorRoutes(app, master, flags);
+  registerRoleRoutes(app, master);
   return { master, app, store };
 }
 

@@ -19,6 +19,9 @@ import { isTerminalState, type FrameworkInfoJson } from '../api/mesos/common.js'
 import type { Allocator, FrameworkCapabilities } from './allocator/allocator.js';
 import { Counters, countFramework } from './metrics.js';
 import type { Registry } from './registry.js';
+import { RoleSettings } from './role-settings.js';
+import { DurationTimer } from './allocator-metrics.js';
+import { performance } from 'node:perf_hooks';
 import { hasCapability } from './statuses.js';
 import type { AgentRec, FrameworkRec, MasterConfig, OfferRec, TaskRec } from './types.js';
 import { buildOffer } from './offers.js';
@@ -35,6 +38,8 @@ export interface MasterDeps {
   readonly logger: Logger;
   readonly allocator: Allocator;
   readonly registry: Registry;
+  /** Role weights from `--weights` (registry weights override them). */
+  readonly initialWeights?: ReadonlyMap<string, number>;
 }
 
 /** Result of a synchronous call (UPDATE_FRAMEWORK, agent calls): an HTTP status and a text body. */
@@ -63,6 +68,10 @@ export class Master {
   readonly masterInfo: MasterInfoJson;
   readonly startTime: number;
   readonly counters = new Counters();
+  /** Role weights and quotas (persisted; enforced by the allocator). */
+  readonly roleSettings: RoleSettings;
+  /** `allocator/mesos/allocation_run_ms`: wall time of each allocation cycle. */
+  readonly allocationRunTimer = new DurationTimer();
 
   readonly frameworks = new Map<FrameworkId, FrameworkRec>();
   readonly completedFrameworks: FrameworkRec[] = [];
@@ -86,6 +95,7 @@ export class Master {
     this.allocator = deps.allocator;
     this.registry = deps.registry;
     this.ids = new MasterIdMinter(deps.masterId);
+    this.roleSettings = new RoleSettings(deps.registry, deps.allocator, () => deps.clock.now(), deps.initialWeights);
     this.startTime = deps.clock.now();
     const { ip, port, hostname } = deps.config;
     this.masterInfo = {
@@ -110,6 +120,7 @@ export class Master {
       else this.knownFrameworks.set(id, fw.info);
     }
     agentHandlers.recoverAgents(this, snap.agents);
+    this.roleSettings.recover(snap);
   }
 
   /** Starts the periodic allocation. */
@@ -224,8 +235,10 @@ export class Master {
     if (this.stopped) return;
     const now = this.clock.now();
     let batches;
+    const started = performance.now();
     try {
       batches = this.allocator.cycle(now);
+      this.allocationRunTimer.record(performance.now() - started);
     } catch (e: unknown) {
       this.log.error({ err: errorMessage(e) }, 'allocation cycle failed');
       return;

@@ -9,6 +9,8 @@ import { getJson, jsonBytes, type Store, type Version } from '../coordination/in
 
 const AGENTS = 'master/registry/agents/';
 const FRAMEWORKS = 'master/registry/frameworks/';
+const WEIGHTS = 'master/registry/weights/';
+const QUOTAS = 'master/registry/quotas/';
 
 /** Registry state of an agent. */
 export type RegistryAgentState = 'admitted' | 'unreachable' | 'gone';
@@ -28,10 +30,25 @@ export interface RegistryFramework {
   readonly removed: boolean;
 }
 
+/** A role weight set through `/weights` or UPDATE_WEIGHTS. */
+export interface RegistryWeight {
+  readonly role: string;
+  readonly weight: number;
+}
+
+/** A role quota (natural units by resource name). */
+export interface RegistryQuota {
+  readonly role: string;
+  readonly guarantees: Readonly<Record<string, number>>;
+  readonly limits: Readonly<Record<string, number>>;
+}
+
 /** Everything recovered at start-up. */
 export interface RegistrySnapshot {
   readonly agents: readonly RegistryAgent[];
   readonly frameworks: readonly RegistryFramework[];
+  readonly weights: readonly RegistryWeight[];
+  readonly quotas: readonly RegistryQuota[];
 }
 
 /** Durable registry over a Store; writes are serialised CAS puts. */
@@ -57,7 +74,35 @@ export class Registry {
       this.versions.set(key, v.version);
       frameworks.push(v.value);
     }
-    return { agents, frameworks };
+    const weights = await this.loadAll<RegistryWeight>(WEIGHTS);
+    const quotas = await this.loadAll<RegistryQuota>(QUOTAS);
+    return { agents, frameworks, weights, quotas };
+  }
+
+  private async loadAll<T>(prefix: string): Promise<T[]> {
+    const out: T[] = [];
+    for (const key of await this.store.list(prefix)) {
+      const v = await getJson<T>(this.store, key);
+      if (v === undefined) continue;
+      this.versions.set(key, v.version);
+      out.push(v.value);
+    }
+    return out;
+  }
+
+  /** Stores a role weight; resolves once durable. */
+  putWeight(w: RegistryWeight): Promise<void> {
+    return this.write(WEIGHTS + encodeURIComponent(w.role), w);
+  }
+
+  /** Stores a role quota; resolves once durable. */
+  putQuota(q: RegistryQuota): Promise<void> {
+    return this.write(QUOTAS + encodeURIComponent(q.role), q);
+  }
+
+  /** Forgets a role quota; resolves once durable. */
+  removeQuota(role: string): Promise<void> {
+    return this.remove(QUOTAS + encodeURIComponent(role));
   }
 
   /** Admits or updates an agent record; resolves once durable. */
@@ -67,7 +112,10 @@ export class Registry {
 
   /** Forgets an agent that unregistered gracefully. */
   removeAgent(id: string): Promise<void> {
-    const key = AGENTS + id;
+    return this.remove(AGENTS + id);
+  }
+
+  private remove(key: string): Promise<void> {
     const run = async (): Promise<void> => {
       const cur = await this.store.get(key);
       if (cur !== undefined) await this.store.delete(key, cur.version);

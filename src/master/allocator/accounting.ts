@@ -8,8 +8,9 @@
 import type { AgentId, FrameworkId } from '../../core/ids.js';
 import { Resources } from '../../core/resources.js';
 import type { FrameworkCapabilities } from './allocator.js';
-import { DrfSorter, scalarQuantities } from './sorter/drf.js';
-import type { Sorter } from './sorter/sorter.js';
+import { RoleTree } from './role-tree.js';
+import { DrfSorter } from './sorter/drf.js';
+import { ClusterTotals } from './sorter/totals.js';
 
 export type Shape = Readonly<Record<string, number>>;
 
@@ -65,12 +66,16 @@ const NO_CAPABILITIES: FrameworkCapabilities = { gpuResources: false, multiRole:
 export class Accounting {
   readonly agents = new Map<AgentId, AgentState>();
   readonly frameworks = new Map<FrameworkId, FrameworkState>();
-  readonly roleSorter: Sorter;
-  readonly frameworkSorters = new Map<string, Sorter>();
-  private readonly weights = new Map<string, number>();
+  /** Slot registry and cluster totals shared by every sorter below. */
+  readonly totals: ClusterTotals;
+  /** Hierarchical DRF between roles (a role's allocation includes its sub-roles). */
+  readonly roles: RoleTree;
+  /** DRF between the frameworks of each role. */
+  readonly frameworkSorters = new Map<string, DrfSorter>();
 
   constructor(private readonly excluded: ReadonlySet<string> = new Set()) {
-    this.roleSorter = new DrfSorter(excluded);
+    this.totals = new ClusterTotals(excluded);
+    this.roles = new RoleTree(this.totals);
   }
 
   framework(id: FrameworkId): FrameworkState {
@@ -92,15 +97,12 @@ export class Accounting {
   }
 
   setWeight(role: string, weight: number): void {
-    this.weights.set(role, weight);
-    this.roleSorter.setWeight(role, weight);
+    this.roles.setWeight(role, weight);
   }
 
   addAgent(agent: AgentState): void {
     this.agents.set(agent.id, agent);
-    const q = scalarQuantities(agent.total, this.excluded);
-    this.roleSorter.setAgentTotal(agent.id, q);
-    for (const s of this.frameworkSorters.values()) s.setAgentTotal(agent.id, q);
+    this.totals.setAgent(agent.id, this.totals.vector(agent.total));
   }
 
   /** Forgets an agent and everything held on it. */
@@ -116,8 +118,7 @@ export class Accounting {
       }
     }
     this.agents.delete(agentId);
-    this.roleSorter.setAgentTotal(agentId, undefined);
-    for (const s of this.frameworkSorters.values()) s.setAgentTotal(agentId, undefined);
+    this.totals.setAgent(agentId, undefined);
   }
 
   /**
@@ -152,8 +153,9 @@ export class Accounting {
     const prev = perAgent.get(agentId);
     perAgent.set(agentId, prev === undefined ? taken : prev.plus(taken));
     this.syncMembership(fw, role);
-    this.roleSorter.allocated(role, agentId, taken);
-    this.sorterFor(role).allocated(fw.id, agentId, taken);
+    const vec = this.totals.vector(taken);
+    this.roles.allocated(role, vec);
+    this.sorterFor(role).allocatedVec(fw.id, vec);
     return taken;
   }
 
@@ -174,10 +176,13 @@ export class Accounting {
     const agent = this.agents.get(agentId);
     if (agent !== undefined) {
       agent.free = agent.free.plus(back.unallocated());
-      if (![...fw.held.values()].some((m) => m.has(agentId))) agent.holders.delete(fw.id);
+      let holds = false;
+      for (const m of fw.held.values()) if (m.has(agentId)) holds = true;
+      if (!holds) agent.holders.delete(fw.id);
     }
-    this.roleSorter.unallocated(role, agentId, back);
-    this.frameworkSorters.get(role)?.unallocated(fw.id, agentId, back);
+    const vec = this.totals.vector(back);
+    this.frameworkSorters.get(role)?.unallocatedVec(fw.id, vec);
+    this.roles.unallocated(role, vec);
     this.syncMembership(fw, role);
     return back;
   }
@@ -202,15 +207,12 @@ export class Accounting {
     return fw.known && fw.active && fw.roles.has(role) && !fw.suppressed.has(role);
   }
 
-  private sorterFor(role: string): Sorter {
+  private sorterFor(role: string): DrfSorter {
     let s = this.frameworkSorters.get(role);
     if (s === undefined) {
-      s = new DrfSorter(this.excluded);
-      for (const a of this.agents.values()) s.setAgentTotal(a.id, scalarQuantities(a.total, this.excluded));
+      s = new DrfSorter(this.excluded, this.totals);
       this.frameworkSorters.set(role, s);
-      this.roleSorter.add(role);
-      const w = this.weights.get(role);
-      if (w !== undefined) this.roleSorter.setWeight(role, w);
+      this.roles.retain(role);
     }
     return s;
   }
@@ -229,7 +231,7 @@ export class Accounting {
     s.remove(fw.id);
     if (s.clients().length === 0) {
       this.frameworkSorters.delete(role);
-      this.roleSorter.remove(role);
+      this.roles.release(role);
     }
   }
 }

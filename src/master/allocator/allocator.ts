@@ -72,7 +72,17 @@ export type AllocatorEvent =
   | { readonly type: 'suppress'; readonly frameworkId: FrameworkId; readonly roles: readonly string[] }
   | { readonly type: 'revive'; readonly frameworkId: FrameworkId; readonly roles: readonly string[] }
   /** Role weights changed (`/weights`, UPDATE_WEIGHTS); roles not listed keep their weight. Weights must be > 0. */
-  | { readonly type: 'weightsUpdated'; readonly weights: ReadonlyMap<string, number> };
+  | { readonly type: 'weightsUpdated'; readonly weights: ReadonlyMap<string, number> }
+  /**
+   * Quota of a role set (`/quota`, UPDATE_QUOTA): scalar guarantees and limits in natural units. Empty maps
+   * (no guarantee, no limit) remove the quota. Guarantees are met first; limits are never exceeded.
+   */
+  | {
+      readonly type: 'quotaUpdated';
+      readonly role: string;
+      readonly guarantees: ReadonlyMap<string, number>;
+      readonly limits: ReadonlyMap<string, number>;
+    };
 
 /** One offer to make: everything given to one framework, for one role, on one agent, in this cycle. */
 export interface OfferBatch {
@@ -87,7 +97,7 @@ export interface OfferBatch {
 export interface StarvationReport {
   readonly frameworkId: FrameworkId;
   readonly role: string;
-  readonly reason: 'inactive' | 'suppressed' | 'filtered' | 'no_resources';
+  readonly reason: 'inactive' | 'suppressed' | 'filtered' | 'quota_limit' | 'no_resources';
   readonly filteredAgents: number;
 }
 

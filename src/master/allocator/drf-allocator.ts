@@ -12,13 +12,15 @@ import { Accounting, byAllocationRole } from './accounting.js';
 import type { Allocator, AllocatorConfig, AllocatorEvent, OfferBatch, StarvationReport } from './allocator.js';
 import { runCycle } from './cycle.js';
 import { RefuseFilters } from './filters.js';
+import { Quotas } from './quota.js';
 
 type Ev<T extends AllocatorEvent['type']> = Extract<AllocatorEvent, { type: T }>;
 
-/** DRF allocator behind the Allocator seam (spec §6.3–§6.5). */
+/** Hierarchical DRF allocator with weights and quota behind the Allocator seam (spec §6.3–§6.5). */
 export class DrfAllocator implements Allocator {
   private readonly books: Accounting;
   private readonly filters = new RefuseFilters();
+  private readonly quotas: Quotas;
   private starvation: readonly StarvationReport[] = [];
   private cycles = 0;
   private seed: number | undefined;
@@ -29,6 +31,7 @@ export class DrfAllocator implements Allocator {
     private readonly rng: Rng,
   ) {
     this.books = new Accounting(new Set(config.fairSharingExcludedResourceNames ?? []));
+    this.quotas = new Quotas(this.books.totals);
     for (const [role, w] of config.roleWeights ?? []) if (w > 0) this.books.setWeight(role, w);
   }
 
@@ -80,6 +83,9 @@ export class DrfAllocator implements Allocator {
       case 'weightsUpdated':
         for (const [role, w] of event.weights) if (w > 0) this.books.setWeight(role, w);
         return;
+      case 'quotaUpdated':
+        this.quotas.set(event.role, { guarantees: event.guarantees, limits: event.limits });
+        return;
       default:
         return assertNever(event);
     }
@@ -89,7 +95,7 @@ export class DrfAllocator implements Allocator {
     this.lastNow = Math.max(this.lastNow, now);
     const rng = this.rng.fork(`allocation-cycle-${this.cycles++}`);
     this.seed = rng.seed;
-    const result = runCycle(this.books, this.filters, this.config, rng, now);
+    const result = runCycle(this.books, this.filters, this.config, rng, now, this.quotas);
     this.starvation = result.starvation;
     return result.offers;
   }
@@ -105,7 +111,7 @@ export class DrfAllocator implements Allocator {
 
   roleShares(): ReadonlyMap<string, number> {
     const out = new Map<string, number>();
-    for (const role of [...this.books.roleSorter.clients()].sort()) out.set(role, this.books.roleSorter.share(role));
+    for (const role of [...this.books.roles.roles()].sort()) out.set(role, this.books.roles.share(role));
     return out;
   }
 

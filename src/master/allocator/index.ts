@@ -12,3 +12,5 @@ export { DrfAllocator } from './drf-allocator.js';
 export { meetsMinimum } from './cycle.js';
 export type { Quantities, Sorter } from './sorter/sorter.js';
 export { DrfSorter, scalarQuantities } from './sorter/drf.js';
+export { ClusterTotals } from './sorter/totals.js';
+export { RoleTree, roleAndAncestors } from './role-tree.js';

@@ -11,12 +11,12 @@ import type { Master } from '../master.js';
 import { MASTER_FLAG_SPECS } from '../flag-specs.js';
 import { METHODS_ALL, textReply } from './content.js';
 import { metricsJson } from './metrics-json.js';
+import { allocatorMetrics, rolesJson } from './roles-json.js';
 import {
   agentJson,
   frameworkJson,
   listedAgents,
   recoveredAgentJson,
-  rolesJson,
   stateJson,
   stateSummaryJson,
   taskJson,
@@ -84,7 +84,7 @@ export function registerOperatorRoutes(app: FastifyInstance, m: Master, flags: F
         return textReply(reply, 400, `Invalid timeout '${timeout}'`);
       }
     }
-    return sendJson(req, reply, metricsJson(m));
+    return sendJson(req, reply, { ...metricsJson(m), ...allocatorMetrics(m) });
   });
   for (const url of both('teardown')) {
     app.route({

@@ -256,38 +256,3 @@ export function stateSummaryJson(m: Master): Json {
     }),
   };
 }
-
-/** `/master/roles`: every role with frameworks (and ancestors), or the whitelist when set. */
-export function rolesJson(m: Master): Json {
-  const names = new Set<string>(m.config.roles ?? []);
-  if (m.config.roles === undefined) {
-    for (const fw of m.frameworks.values()) {
-      for (const r of fw.roles) {
-        const parts = r.split('/');
-        for (let i = 1; i <= parts.length; i++) names.add(parts.slice(0, i).join('/'));
-      }
-    }
-  }
-  const roles = [...names].sort().map((name) => {
-    let allocated = Resources.EMPTY;
-    let offered = Resources.EMPTY;
-    const fids: string[] = [];
-    for (const fw of m.frameworks.values()) {
-      if (fw.roles.some((r) => r === name || r.startsWith(`${name}/`))) fids.push(fw.id);
-      for (const t of fw.tasks.values()) if (!t.released && (t.role === name || t.role.startsWith(`${name}/`))) allocated = allocated.plus(t.resources);
-    }
-    for (const o of m.offers.values()) if (o.role === name || o.role.startsWith(`${name}/`)) offered = offered.plus(o.resources);
-    const q = (r: Resources): Json => Object.fromEntries([...r.quantities()].filter(([k]) => k !== 'ports'));
-    return {
-      name,
-      weight: 1.0,
-      quota: { role: name, guarantee: {}, limit: {}, consumed: q(allocated) },
-      resources: q(allocated.plus(offered)),
-      allocated: q(allocated),
-      offered: q(offered),
-      reserved: {},
-      frameworks: fids,
-    };
-  });
-  return { roles };
-}

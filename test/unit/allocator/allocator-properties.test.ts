@@ -1,12 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AgentId } from '../../../src/core/ids.js';
-import { Resources, parseResources } from '../../../src/core/resources.js';
+import { Resources, parseResources, reservationRole } from '../../../src/core/resources.js';
 import type { DrfAllocator, OfferBatch } from '../../../src/master/allocator/index.js';
 import { agentAdded, aid, decline, describe as show, fid, frameworkAdded, makeAllocator } from './fixtures.js';
 
-const AGENT_SHAPES = ['cpus:4;mem:1024;ports:[31000-31005]', 'cpus:1;mem:64', 'cpus(r1):2;mem:512;cpus:1', 'cpus:2;mem:256;gpus:1'];
-const ROLES = ['r1', 'r2', '*'];
+const AGENT_SHAPES = [
+  'cpus:4;mem:1024;ports:[31000-31005]',
+  'cpus:1;mem:64',
+  'cpus(r1):2;mem:512;cpus:1',
+  'cpus:2;mem:256;gpus:1',
+  'cpus(r1/a):1;mem(r1):64;cpus:1;mem:128',
+];
+const ROLES = ['r1', 'r2', '*', 'r1/a'];
+/** Cpu limit of role r1 (and so of r1/a) in every replay. */
+const R1_CPU_LIMIT = 3;
 
 type Step =
   | { k: 'agent'; n: number; shape: number }
@@ -67,7 +75,16 @@ function replay(a: DrfAllocator, steps: readonly Step[]): string[] {
         for (const o of offers) {
           expect(totals.has(o.agentId)).toBe(true);
           expect(o.resources.entries.every((e) => e.allocationRole === o.role)).toBe(true);
+          // Reserved resources reach only their role and its descendants.
+          for (const e of o.resources.entries) {
+            const r = reservationRole(e);
+            expect(r === '*' || o.role === r || o.role.startsWith(`${r}/`), `${e.name}(${r}) offered to ${o.role}`).toBe(true);
+          }
         }
+        const r1Unreserved = outstanding
+          .filter((o) => o.role === 'r1' || o.role.startsWith('r1/'))
+          .reduce((n, o) => n + o.resources.unreserved().scalar('cpus'), 0);
+        expect(r1Unreserved).toBeLessThanOrEqual(R1_CPU_LIMIT);
         break;
       }
       case 'decline': {
@@ -95,11 +112,18 @@ function replay(a: DrfAllocator, steps: readonly Step[]): string[] {
   return log;
 }
 
+/** An allocator with the r1 cpu limit that `replay` checks. */
+function limited(seed: number): DrfAllocator {
+  const a = makeAllocator({}, seed);
+  a.apply({ type: 'quotaUpdated', role: 'r1', guarantees: new Map(), limits: new Map([['cpus', R1_CPU_LIMIT]]) }, 0);
+  return a;
+}
+
 describe('allocator properties', () => {
-  it('never offers more than an agent has, nor the same resources twice before they are recovered', () => {
+  it('never offers more than an agent has, nor the same resources twice; reservations reach only their role subtree; quota limits hold', () => {
     fc.assert(
       fc.property(fc.array(step, { minLength: 1, maxLength: 80 }), fc.nat(), (steps, seed) => {
-        replay(makeAllocator({}, seed), steps);
+        replay(limited(seed), steps);
       }),
       { numRuns: 200 },
     );
@@ -108,7 +132,7 @@ describe('allocator properties', () => {
   it('is deterministic: same events and seed give the same offers', () => {
     fc.assert(
       fc.property(fc.array(step, { minLength: 1, maxLength: 60 }), fc.nat(), (steps, seed) => {
-        expect(replay(makeAllocator({}, seed), steps)).toEqual(replay(makeAllocator({}, seed), steps));
+        expect(replay(limited(seed), steps)).toEqual(replay(limited(seed), steps));
       }),
       { numRuns: 100 },
     );

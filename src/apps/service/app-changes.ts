@@ -1,0 +1,158 @@
+/**
+ * The change pipeline of app writes (spec §4.1): conflict check against running deployments (409 unless
+ * force, which cancels them), versioning (§4.12), service ports (§4.10), then the app and its deployment are
+ * stored before the caller gets the deploymentResult. Instances follow from the reconciler afterwards.
+ */
+import { newUuid } from '../../core/ids.js';
+import { ApiError, appExists, appLocked, appNotFound } from '../api/errors.js';
+import type { Instance } from '../model/instance.js';
+import { isUpgrade, timestamp, type AppDefinition } from '../model/app.js';
+import { planJson, planSteps, type Deployment } from '../deploy/deployment.js';
+import { configVersionOf } from '../reconcile/reconciler.js';
+import { assignServicePorts, type PortRange } from './service-ports.js';
+import type { AppsState } from './state.js';
+
+export interface ChangeResult {
+  readonly app: AppDefinition | undefined;
+  readonly deployment: Deployment;
+  readonly created: boolean;
+}
+
+export class AppChanges {
+  private lastVersionMs = 0;
+
+  constructor(
+    private readonly state: AppsState,
+    private readonly servicePorts: PortRange,
+    private readonly afterChange: (appId: string) => Promise<void>,
+    private readonly kill: (instanceId: string) => Promise<void> = async () => undefined,
+    private readonly uuid: () => string = newUuid,
+  ) {}
+
+  private async unlock(appId: string, force: boolean): Promise<void> {
+    const running = this.state.deploymentsOf(appId);
+    if (running.length === 0) return;
+    if (!force) throw appLocked(running.map((d) => d.id));
+    for (const d of running) {
+      await this.state.removeDeployment(d.id);
+      this.state.events.publish('deployment_failed', { id: d.id, plan: planJson(d), reason: 'cancelled by a forced change' });
+    }
+  }
+
+  /** Versions stay above every stored one (call after the state is loaded). */
+  seedVersions(): void {
+    for (const a of this.state.apps.values()) this.lastVersionMs = Math.max(this.lastVersionMs, Date.parse(a.version) || 0);
+  }
+
+  /** Strictly increasing version timestamps: two changes in one millisecond must still differ. */
+  private nextVersion(): string {
+    this.lastVersionMs = Math.max(this.state.clock.now(), this.lastVersionMs + 1);
+    return timestamp(this.lastVersionMs);
+  }
+
+  private announce(d: Deployment): void {
+    this.state.events.publish('group_change_success', { groupId: '/', version: d.version });
+    const current = d.steps.at(-1);
+    this.state.events.publish('deployment_info', { plan: planJson(d), currentStep: { actions: current?.actions ?? [] } });
+  }
+
+  private usedPorts(exceptId: string): Set<number> {
+    const used = new Set<number>();
+    for (const a of this.state.apps.values()) if (a.id !== exceptId) for (const p of a.portDefinitions) used.add(p.port);
+    return used;
+  }
+
+  /** Creates (POST) or replaces (PUT) an app; `mustNotExist` gives the POST 409. */
+  upsert(next: AppDefinition, opts: { force: boolean; mustNotExist: boolean; restart?: boolean; onStored?: (app: AppDefinition) => void }): Promise<ChangeResult> {
+    return this.state.serial(async () => {
+      const prev = this.state.apps.get(next.id);
+      if (prev !== undefined && opts.mustNotExist) throw appExists(next.id);
+      await this.unlock(next.id, opts.force);
+      const now = this.nextVersion();
+      let kind: 'create' | 'scale' | 'restart';
+      let versionInfo;
+      if (prev === undefined) {
+        kind = 'create';
+        versionInfo = { lastScalingAt: now, lastConfigChangeAt: now };
+      } else if (opts.restart === true || isUpgrade(prev, next)) {
+        kind = 'restart';
+        versionInfo = { lastScalingAt: now, lastConfigChangeAt: now };
+      } else {
+        kind = 'scale';
+        versionInfo = { lastScalingAt: now, lastConfigChangeAt: prev.versionInfo?.lastConfigChangeAt ?? prev.version };
+      }
+      const app = assignServicePorts({ ...next, version: now, versionInfo }, prev, this.usedPorts(next.id), this.servicePorts);
+      const deployment: Deployment = { id: this.uuid(), version: now, appId: app.id, steps: planSteps(app.id, kind), ...(prev !== undefined ? { previousVersion: prev.version } : {}) };
+      await this.state.saveApp(app);
+      await this.state.saveDeployment(deployment);
+      // api_post_event comes before the deployment events, as upstream publishes them.
+      opts.onStored?.(app);
+      this.announce(deployment);
+      await this.afterChange(app.id);
+      return { app, deployment, created: prev === undefined };
+    });
+  }
+
+  /** Removes the app; its instances are killed by the reconciler (DELETE force defaults to true upstream). */
+  remove(appId: string, force: boolean): Promise<ChangeResult> {
+    return this.state.serial(async () => {
+      if (!this.state.apps.has(appId)) throw appNotFound(appId);
+      await this.unlock(appId, force);
+      const now = this.nextVersion();
+      const deployment: Deployment = { id: this.uuid(), version: now, appId, steps: planSteps(appId, 'delete'), previousVersion: this.state.apps.get(appId)?.version ?? '' };
+      await this.state.saveDeployment(deployment);
+      await this.state.removeApp(appId);
+      this.announce(deployment);
+      await this.afterChange(appId);
+      return { app: undefined, deployment, created: false };
+    });
+  }
+
+  /**
+   * Kills the given instances (`DELETE /v2/apps/{id}/tasks`, `/v2/tasks/delete`). Without scale they are
+   * replaced; with scale the app's instances drop by their number in a new (scale) version and deployment.
+   */
+  killInstances(appId: string, instanceIds: readonly string[], opts: { scale: boolean; force: boolean }): Promise<{ killed: Instance[]; change?: ChangeResult }> {
+    return this.state.serial(async () => {
+      const app = this.state.apps.get(appId);
+      if (app === undefined) throw appNotFound(appId);
+      const killed = instanceIds.map((id) => this.state.instances.get(id)).filter((i): i is Instance => i !== undefined && i.goal === 'running');
+      if (!opts.scale) {
+        for (const i of killed) await this.kill(i.instanceId);
+        return { killed };
+      }
+      await this.unlock(appId, opts.force);
+      const now = this.nextVersion();
+      const scaled: AppDefinition = {
+        ...app,
+        instances: Math.max(0, app.instances - killed.length),
+        version: now,
+        versionInfo: { lastScalingAt: now, lastConfigChangeAt: configVersionOf(app) },
+      };
+      const deployment: Deployment = { id: this.uuid(), version: now, appId, steps: planSteps(appId, 'scale'), previousVersion: app.version };
+      await this.state.saveApp(scaled);
+      await this.state.saveDeployment(deployment);
+      this.announce(deployment);
+      for (const i of killed) await this.kill(i.instanceId);
+      await this.afterChange(appId);
+      return { killed, change: { app: scaled, deployment, created: false } };
+    });
+  }
+
+  /**
+   * `DELETE /v2/deployments/{id}`: with force the deployment is just dropped; otherwise a forced rollback to the
+   * app version before it (or removal of an app it created) is started.
+   */
+  async cancelDeployment(id: string, force: boolean, previous: (appId: string, version: string) => Promise<AppDefinition | undefined>): Promise<ChangeResult | undefined> {
+    const d = this.state.deployments.get(id);
+    if (d === undefined) throw new ApiError(404, { message: `DeploymentPlan ${id} does not exist` });
+    if (force) {
+      await this.state.serial(() => this.state.removeDeployment(id));
+      return undefined;
+    }
+    if (d.previousVersion === undefined) return this.remove(d.appId, true);
+    const prev = await previous(d.appId, d.previousVersion);
+    if (prev === undefined) throw new ApiError(404, { message: `App '${d.appId}' does not exist in version ${d.previousVersion}` });
+    return this.upsert(prev, { force: true, mustNotExist: false });
+  }
+}
