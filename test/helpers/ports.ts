@@ -3,25 +3,22 @@ import { createServer } from 'node:net';
 
 const handedOut = new Set<number>();
 
+/** Ports handed to test daemons: below the kernel's ephemeral range (32768+), which outgoing client sockets
+ * draw from, and away from the agents' task ports (31000+) and apps' service ports (10000–20000). */
+const TEST_PORT_MIN = 21000;
+const TEST_PORT_MAX = 30999;
+
 /**
- * A port that was free a moment ago (bound to 0 then released). Never returns the same port twice in one
- * process, so two daemons started back to back do not race for one port.
+ * A port that is free now, chosen at random from a range no client socket is given by the kernel, so nothing
+ * takes it between this check and the daemon's bind. Never returns the same port twice in one process, and
+ * parallel test processes rarely collide (random choice over 10,000 ports, then a bind check).
  */
 export async function freePort(): Promise<number> {
   for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = createServer();
-      srv.once('error', reject);
-      srv.listen(0, '127.0.0.1', () => {
-        const addr = srv.address();
-        const p = typeof addr === 'object' && addr !== null ? addr.port : 0;
-        srv.close(() => resolve(p));
-      });
-    });
-    if (port !== 0 && !handedOut.has(port)) {
-      handedOut.add(port);
-      return port;
-    }
+    const port = TEST_PORT_MIN + Math.floor(Math.random() * (TEST_PORT_MAX - TEST_PORT_MIN + 1));
+    if (handedOut.has(port) || !(await canBind(port))) continue;
+    handedOut.add(port);
+    return port;
   }
 }
 
@@ -37,7 +34,7 @@ async function canBind(port: number): Promise<boolean> {
 export async function freePortRun(extra: number): Promise<number> {
   for (;;) {
     const p = await freePort();
-    let ok = p + extra < 65536;
+    let ok = p + extra <= TEST_PORT_MAX;
     for (let i = 1; ok && i <= extra; i++) ok = await canBind(p + i);
     if (ok) {
       for (let i = 1; i <= extra; i++) handedOut.add(p + i);
