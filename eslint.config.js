@@ -50,6 +50,10 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/master/**', '**/scheduler/**', '**/cli/**'], message: 'agent must not depend on master, scheduler or cli.' }] }] },
   },
   {
+    files: ['src/apps/**/*.ts', 'src/jobs/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/master/**', '**/agent/**', '**/cli/**'], message: 'frameworks reach the master only through the scheduler SDK.' }] }] },
+  },
+  {
     files: ['src/scheduler/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/master/**', '**/agent/**', '**/cli/**'], message: 'the SDK talks to the master only over HTTP.' }] }] },
   },
