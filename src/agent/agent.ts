@@ -24,6 +24,7 @@ import { MasterLink } from './master-link.js';
 import { applyStatus, countTerminal, exitStatusFields, hasCapability, killGraceMs, makeStatus, taskEnvironment, type FrameworkRecord, type StatusFields, type TaskRecord, type TerminalCounters } from './task-record.js';
 import { compactRecords, replayJournal } from './replay.js';
 import { subscribeCall } from './registration.js';
+import { linkVolumes, ResourceCheckpoint } from './checkpointed-resources.js';
 import { UpdateOutbox } from './update-outbox.js';
 
 export interface AgentDeps {
@@ -63,6 +64,7 @@ export class Agent {
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly journaledFrameworks = new Map<string, string>();
   private stopped = false;
+  readonly checkpointed: ResourceCheckpoint;
 
   constructor(
     readonly config: AgentConfig,
@@ -71,6 +73,7 @@ export class Agent {
     const deps = agentDeps;
     this.startTimeMs = deps.clock.now();
     this.launcher = new PosixLauncher(runsDir(config.workDir), deps.clock, (cid, st) => this.onExit(cid, st));
+    this.checkpointed = new ResourceCheckpoint(config.workDir);
     this.fetcher = new Fetcher({ cacheDir: join(config.workDir, 'fetcher-cache') });
     this.updates = new StatusUpdateManager({
       clock: deps.clock,
@@ -110,6 +113,7 @@ export class Agent {
     await this.launcher.init();
     const meta = await readAgentMeta(this.config.workDir);
     this.agentId = meta?.agent_id;
+    await this.checkpointed.load();
     const records = (await Journal.read(journalFile(this.config.workDir))) as JournalRecord[];
     for (const [fid, fw] of replayJournal(records, this.updates).frameworks) {
       this.frameworks.set(fid, fw);
@@ -179,6 +183,8 @@ export class Agent {
       }
       case 'FRAMEWORK_MESSAGE':
         return; // Command executors take no framework messages.
+      case 'CHECKPOINT_RESOURCES':
+        return this.track(this.checkpointed.update(e.checkpoint_resources.resources));
       case 'PING':
         this.track(this.link.post({ type: 'PONG', ...(this.agentId !== undefined ? { agent_id: { value: this.agentId } } : {}) }));
         return;
@@ -221,7 +227,8 @@ export class Agent {
   }
 
   subscribeCall(): AgentCallJson {
-    return subscribeCall(this.config, this.port, this.agentId, this.frameworks.values(), (fid, tid) => this.updates.head(fid, tid));
+    const head = (fid: string, tid: string): TaskStatusJson | undefined => this.updates.head(fid, tid);
+    return subscribeCall(this.config, this.port, this.agentId, this.frameworks.values(), head, this.checkpointed.resources);
   }
 
   // ---- launching -----------------------------------------------------------------------------
@@ -278,6 +285,7 @@ export class Agent {
     try {
       if (t.task.command === undefined) throw new FetchError('Custom executors are not supported by this agent (only command tasks)');
       await mkdir(t.sandbox, { recursive: true });
+      await linkVolumes(this.config.workDir, t.sandbox, t.task.resources);
       // The `latest` link only serves /files; it need not delay the launch.
       this.track(linkLatestRun(t.sandbox, t.containerId));
       const uris = t.task.command.uris ?? [];

@@ -27,6 +27,7 @@ export function subscribeCall(
   agentId: string | undefined,
   frameworks: Iterable<FrameworkRecord>,
   head: (fid: string, tid: string) => TaskStatusJson | undefined,
+  checkpointed?: ResourceJson[],
 ): AgentCallJson {
   const tasks: AgentTaskReportJson[] = [];
   const fws: FrameworkInfoJson[] = [];
@@ -50,6 +51,7 @@ export function subscribeCall(
     subscribe: {
       version: AGENT_PROTOCOL_VERSION,
       agent_info: agentInfo(config, port, agentId),
+      ...(checkpointed !== undefined ? { checkpointed_resources: checkpointed } : {}),
       capabilities: AGENT_CAPABILITIES,
       frameworks: fws,
       tasks,

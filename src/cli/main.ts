@@ -11,6 +11,8 @@ import { executeCommand } from './execute.js';
 import { upCommand } from './up.js';
 import { appsCommand } from './apps.js';
 import { jobsCommand } from './jobs.js';
+import { appCommand } from './app.js';
+import { deployCommand } from './deploy.js';
 
 /** The program with every sub-command registered. */
 export function buildProgram(): Command {
@@ -22,7 +24,9 @@ export function buildProgram(): Command {
     .addCommand(executeCommand())
     .addCommand(upCommand())
     .addCommand(appsCommand())
-    .addCommand(jobsCommand());
+    .addCommand(jobsCommand())
+    .addCommand(appCommand())
+    .addCommand(deployCommand());
 }
 
 try {

@@ -1,6 +1,6 @@
 /**
  * What `agora up` starts, computed without side effects: the master and N agents on consecutive ports,
- * each with its own work dir, and the machine's resources split between the agents so that several agents
+ * then the frameworks (`agora apps`, `agora jobs`) on their own ports, each with its own work dir, and the machine's resources split between the agents so that several agents
  * on one host do not each claim all of it (same headroom rules as upstream's auto-detection).
  */
 import { join } from 'node:path';
@@ -17,11 +17,15 @@ export interface UpOptions {
   readonly port: number;
   readonly ip: string;
   readonly workDir: string;
+  /** Port of `agora apps`; undefined = do not start it. */
+  readonly appsPort?: number | undefined;
+  /** Port of `agora jobs`; undefined = do not start it. */
+  readonly jobsPort?: number | undefined;
 }
 
 export interface DaemonPlan {
   readonly label: string;
-  readonly kind: 'master' | 'agent';
+  readonly kind: 'master' | 'agent' | 'apps' | 'jobs';
   readonly url: string;
   readonly workDir: string;
   readonly logFile: string;
@@ -32,6 +36,8 @@ export interface DaemonPlan {
 export interface UpPlan {
   readonly master: DaemonPlan;
   readonly agents: readonly DaemonPlan[];
+  /** Started after the agents registered, stopped before them. */
+  readonly frameworks: readonly DaemonPlan[];
 }
 
 const PORTS_BEGIN = 31000;
@@ -58,7 +64,10 @@ export function agentResources(i: number, n: number, host: HostCapacity): string
   return `cpus:${cpus};mem:${mem};disk:${disk};ports:[${begin}-${end}]`;
 }
 
-/** Master on `port`, agent i on `port + 1 + i`; state under workDir/{master,agent-<i>} and logs under workDir/logs. */
+/**
+ * Master on `port`, agent i on `port + 1 + i`, apps/jobs on their ports when given; state under
+ * workDir/{master,agent-<i>,apps,jobs} and logs under workDir/logs.
+ */
 export function planUp(opts: UpOptions, host: HostCapacity): UpPlan {
   if (!Number.isInteger(opts.agents) || opts.agents < 0) throw new Error(`--agents must be a non-negative integer, got ${opts.agents}`);
   const masterDir = join(opts.workDir, 'master');
@@ -91,5 +100,20 @@ export function planUp(opts: UpOptions, host: HostCapacity): UpPlan {
       ],
     });
   }
-  return { master, agents };
+  const frameworks: DaemonPlan[] = [];
+  const masterHostPort = `${opts.ip}:${opts.port}`;
+  for (const [kind, port] of [['apps', opts.appsPort], ['jobs', opts.jobsPort]] as const) {
+    if (port === undefined) continue;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--${kind}_port must be a port number, got ${port}`);
+    const dir = join(opts.workDir, kind);
+    frameworks.push({
+      label: kind,
+      kind,
+      url: `http://${opts.ip}:${port}`,
+      workDir: dir,
+      logFile: join(logs, `${kind}.log`),
+      args: [kind, '--ip', opts.ip, '--port', String(port), '--master', masterHostPort, '--work_dir', dir],
+    });
+  }
+  return { master, agents, frameworks };
 }

@@ -1,8 +1,8 @@
 /**
- * `agora up` (what `npm start` runs): a master and N agents on this machine, each a child process
+ * `agora up` (what `npm start` runs): a master, N agents, `agora apps` and `agora jobs` on this machine, each a child process
  * (`node bin/agora.js master|agent ...`) so that a crash or a blocking task in one cannot take the others
  * down, logging to <work_dir>/logs. Waits until they answer HTTP and the agents have registered, prints the
- * URLs and an example command, and on Ctrl-C / SIGTERM stops agents then master and exits 0.
+ * URLs and example commands, and on Ctrl-C / SIGTERM stops frameworks, agents, then master and exits 0.
  */
 import { Command } from 'commander';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { SystemClock, sleep, type Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { getJson } from '../transport/http-client.js';
-import { planUp, type DaemonPlan, type HostCapacity } from './up-plan.js';
+import { planUp, type DaemonPlan, type HostCapacity, type UpPlan } from './up-plan.js';
 
 const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'agora.js');
 const READY_TIMEOUT_MS = 60_000;
@@ -24,15 +24,23 @@ interface UpFlags {
   port: string;
   ip: string;
   work_dir: string;
+  apps: boolean;
+  jobs: boolean;
+  apps_port: string;
+  jobs_port: string;
 }
 
 export function upCommand(): Command {
   return new Command('up')
-    .description('run a master and agents on this machine (state under ./.agora)')
+    .description('run a master, agents, apps and jobs on this machine (state under ./.agora)')
     .option('--agents <n>', 'number of agents', '1')
     .option('--port <port>', 'master port; agents use the following ports', '5050')
     .option('--ip <ip>', 'address every daemon binds to', '127.0.0.1')
     .option('--work_dir <dir>', 'state and logs', '.agora')
+    .option('--apps_port <port>', 'port of agora apps (Marathon /v2 API)', '8080')
+    .option('--jobs_port <port>', 'port of agora jobs (Chronos API)', '4400')
+    .option('--no-apps', 'do not start agora apps')
+    .option('--no-jobs', 'do not start agora jobs')
     .action(async (opts: UpFlags) => runUp(opts));
 }
 
@@ -49,14 +57,24 @@ async function runUp(opts: UpFlags): Promise<void> {
   const clock = new SystemClock();
   const workDir = resolve(opts.work_dir);
   mkdirSync(join(workDir, 'logs'), { recursive: true });
-  const plan = planUp({ agents: Number(opts.agents), port: Number(opts.port), ip: opts.ip, workDir }, hostCapacity(workDir));
+  const plan = planUp(
+    {
+      agents: Number(opts.agents),
+      port: Number(opts.port),
+      ip: opts.ip,
+      workDir,
+      appsPort: opts.apps ? Number(opts.apps_port) : undefined,
+      jobsPort: opts.jobs ? Number(opts.jobs_port) : undefined,
+    },
+    hostCapacity(workDir),
+  );
   const children = new Map<DaemonPlan, ChildProcess>();
   let stopping = false;
 
   const stopAll = async (code: number): Promise<never> => {
     stopping = true;
-    // Agents first, so they leave while the master can still hear them.
-    for (const daemon of [...plan.agents, plan.master]) {
+    // Frameworks, then agents, so each leaves while the master can still hear it.
+    for (const daemon of [...plan.frameworks, ...plan.agents, plan.master]) {
       const child = children.get(daemon);
       if (child !== undefined) await stopChild(child, clock);
     }
@@ -94,30 +112,34 @@ async function runUp(opts: UpFlags): Promise<void> {
     for (const a of plan.agents) start(a);
     for (const a of plan.agents) await waitHttp(a.url, clock);
     await waitAgentsRegistered(plan.master.url, plan.agents.length, clock);
+    for (const f of plan.frameworks) start(f);
+    for (const f of plan.frameworks) await waitHttp(f.url, clock, '/ping');
   } catch (e: unknown) {
     say(`agora up failed: ${errorMessage(e)} (logs in ${join(workDir, 'logs')})`);
     await stopAll(1);
   }
-  printBanner(plan.master, plan.agents, opts.ip, plan.master.url);
+  printBanner(plan, opts.ip);
 }
 
-function printBanner(master: DaemonPlan, agents: readonly DaemonPlan[], ip: string, masterUrl: string): void {
+function printBanner(plan: UpPlan, ip: string): void {
+  const masterUrl = plan.master.url;
   const port = new URL(masterUrl).port;
   say('Agora is up.');
-  say(`  ${master.label.padEnd(8)} ${master.url}   log: ${master.logFile}`);
-  for (const a of agents) say(`  ${a.label.padEnd(8)} ${a.url}   log: ${a.logFile}`);
+  for (const d of [plan.master, ...plan.agents, ...plan.frameworks]) say(`  ${d.label.padEnd(8)} ${d.url}   log: ${d.logFile}`);
   say('Try:');
   say(`  npx agora execute --master ${ip}:${port} --name hello --command 'echo hi; exit 3'`);
   say(`  curl -s ${masterUrl}/master/state`);
+  const apps = plan.frameworks.find((f) => f.kind === 'apps');
+  if (apps !== undefined) say(`  npx agora app list --apps ${apps.url}`);
   say('Press Ctrl-C to stop.');
 }
 
 /** Any HTTP answer means the daemon is listening. */
-async function waitHttp(url: string, clock: Clock): Promise<void> {
+async function waitHttp(url: string, clock: Clock, path = '/version'): Promise<void> {
   const deadline = clock.now() + READY_TIMEOUT_MS;
   for (;;) {
     try {
-      await getJson(`${url}/version`);
+      await getJson(`${url}${path}`);
       return;
     } catch (e: unknown) {
       if (clock.now() > deadline) throw new Error(`${url} did not answer: ${errorMessage(e)}`);

@@ -32,6 +32,15 @@ export class SystemClock implements Clock {
   }
 }
 
+/**
+ * Keeps the process alive (SystemClock timers are unref'd) until the returned release function is called:
+ * for a CLI command whose only pending work is waiting on the clock, e.g. a polling display.
+ */
+export function holdProcessOpen(): () => void {
+  const t = setInterval(() => undefined, 1 << 30);
+  return () => clearInterval(t);
+}
+
 /** Resolves after ms on the given clock. */
 export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -6,7 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import type { AgentCallJson, AgentTaskReportJson } from '../api/agora/agent-protocol.js';
 import { AGENT_STREAM_HEADER } from '../api/agora/agent-protocol.js';
-import { isTerminalState, type FrameworkInfoJson, type TaskStatusJson } from '../api/mesos/common.js';
+import { isTerminalState, type FrameworkInfoJson, type ResourceJson, type TaskStatusJson } from '../api/mesos/common.js';
 import { asAgentId, asFrameworkId, asTaskId, newUuid, type AgentId, type FrameworkId } from '../core/ids.js';
 import { Resources, fromWire, type WireResource } from '../core/resources.js';
 import { errorMessage } from '../core/errors.js';
@@ -16,6 +16,7 @@ import { newFramework } from './framework-lifecycle.js';
 import type { CallResult, Master } from './master.js';
 import type { RegistryAgent } from './registry.js';
 import { injectAllocationRole } from './launch-validation.js';
+import { totalOnRegistration } from './resource-conversions.js';
 import { isPartitionAware, masterStatus, recordStatus } from './statuses.js';
 import type { AgentRec, FrameworkRec, TaskRec } from './types.js';
 import { agentUnreachable, agentDisconnected, agentRemoved, startHealth } from './agent-health.js';
@@ -27,7 +28,7 @@ export function recoverAgents(m: Master, agents: readonly RegistryAgent[]): void
     const rec: AgentRec = {
       id,
       info: ra.info,
-      total: safeResources(ra.info.resources),
+      total: safeResources(ra.checkpointed_resources ?? ra.info.resources),
       ip: ra.info.hostname,
       port: ra.info.port ?? 5051,
       state: ra.state === 'admitted' ? 'recovered' : ra.state,
@@ -86,12 +87,13 @@ export function subscribe(m: Master, call: AgentCallJson, res: ServerResponse, r
     return;
   }
   const info = { ...sub.agent_info, id: { value: id } };
-  const total = safeResources(sub.checkpointed_resources ?? sub.agent_info.resources);
+  const { total, resend } = totalOnRegistration(existing, safeResources(sub.checkpointed_resources ?? sub.agent_info.resources), safeResources(sub.agent_info.resources));
   const ip = isIpv4(sub.agent_info.hostname) ? sub.agent_info.hostname : remoteIp;
   m.counters.inc(existing === undefined ? 'master/messages_register_slave' : 'master/messages_reregister_slave');
   const registeredTime = existing?.registeredTime ?? m.clock.now();
   m.agentSubscriptions.set(id, streamId);
-  m.registry.putAgent({ id, info, registered_time: registeredTime, state: 'admitted' }).then(
+  const checkpointed = total.toWire('post', false) as ResourceJson[];
+  m.registry.putAgent({ id, info, registered_time: registeredTime, state: 'admitted', checkpointed_resources: checkpointed }).then(
     () => {
       if (m.isStopped || res.destroyed || res.socket === null || res.socket.destroyed) {
         res.destroy();
@@ -104,6 +106,7 @@ export function subscribe(m: Master, call: AgentCallJson, res: ServerResponse, r
       }
       const stream = openStream();
       admit(m, { id, info, total, ip, port: sub.agent_info.port ?? 5051, stream, streamId, registeredTime, now: m.clock.now(), sub });
+      if (resend) stream.send({ type: 'CHECKPOINT_RESOURCES', checkpoint_resources: { resources: checkpointed } });
     },
     (e: unknown) => {
       m.log.error({ agentId: id, err: errorMessage(e) }, 'registry write failed');
@@ -158,6 +161,7 @@ function admit(m: Master, a: Admission): void {
   };
   if (prev !== undefined) agent.reregisteredTime = a.now;
   m.agents.set(a.id, agent);
+  if (prevState !== 'registered' && prevState !== 'disconnected') m.operatorEvents.agentAdded(agent);
   m.counters.inc(prev === undefined ? 'master/slave_registrations' : 'master/slave_reregistrations');
   const relearned = relearnTasks(m, agent, a.sub, prevState === 'unreachable');
   const used = new Map<FrameworkId, Resources>();
@@ -195,6 +199,7 @@ function frameworkFor(m: Master, fid: FrameworkId, reported: readonly FrameworkI
     { type: 'frameworkAdded', frameworkId: fid, roles, suppressedRoles: [], capabilities: m.capabilitiesOf(fw.info), active: false, used: new Map() },
     m.clock.now(),
   );
+  m.operatorEvents.framework(fw);
   return fw;
 }
 
@@ -275,6 +280,7 @@ function upsertTask(m: Master, fw: FrameworkRec, agent: AgentRec, r: AgentTaskRe
   if (isTerminalState(task.state)) task.released = true;
   fw.unreachableTasks.delete(tid);
   fw.tasks.set(tid, task);
+  m.operatorEvents.taskAdded(task);
   return task;
 }
 
@@ -327,6 +333,7 @@ export function handleCall(m: Master, call: AgentCallJson, streamId: string | un
     case 'UNREGISTER':
       m.counters.inc('master/messages_unregister_slave');
       agentRemoved(m, agent);
+      m.operatorEvents.agentRemoved(agent.id);
       return { status: 202, body: '' };
   }
 }

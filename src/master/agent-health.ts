@@ -3,7 +3,7 @@
  * disconnection (non-checkpointing frameworks' tasks are lost at once), unreachable marking and graceful
  * unregistration.
  */
-import { isTerminalState } from '../api/mesos/common.js';
+import { isTerminalState, type ResourceJson } from '../api/mesos/common.js';
 import type { AgentId } from '../core/ids.js';
 import { errorMessage } from '../core/errors.js';
 import type { Master } from './master.js';
@@ -116,8 +116,9 @@ export function agentUnreachable(m: Master, agent: AgentRec): void {
     m.sendToFramework(fw, { type: 'FAILURE', failure: { agent_id: { value: agent.id } } });
   }
   m.log.warn({ agentId: agent.id }, 'agent marked unreachable');
+  m.operatorEvents.agentRemoved(agent.id);
   m.registry
-    .putAgent({ id: agent.id, info: agent.info, registered_time: agent.registeredTime, state: 'unreachable', unreachable_time: now })
+    .putAgent({ id: agent.id, info: agent.info, registered_time: agent.registeredTime, state: 'unreachable', unreachable_time: now, checkpointed_resources: agent.total.toWire('post', false) as ResourceJson[] })
     .catch((e: unknown) => m.log.error({ agentId: agent.id, err: errorMessage(e) }, 'registry write failed'));
 }
 

@@ -132,6 +132,7 @@ export function subscribe(m: Master, call: SchedulerCallJson, res: ServerRespons
       countFramework(rec, 'events/subscribed');
       countFramework(rec, 'events/heartbeat');
       rec.active = true;
+      m.operatorEvents.framework(rec);
       m.allocator.apply({ type: 'frameworkActivated', frameworkId: rec.id }, m.clock.now());
       m.triggerAllocation();
     },
@@ -203,6 +204,7 @@ export function removeFramework(m: Master, fw: FrameworkRec): void {
       t.latestStatus = status;
       m.counters.countStatus('TASK_KILLED', 'SOURCE_MASTER', 'REASON_FRAMEWORK_REMOVED');
       m.counters.countTerminal('TASK_KILLED');
+      m.operatorEvents.taskStatus(fw, status);
     }
     t.released = true;
     fw.tasks.delete(t.id);
@@ -228,6 +230,7 @@ export function removeFramework(m: Master, fw: FrameworkRec): void {
   m.frameworks.delete(fw.id);
   m.removedFrameworkIds.add(fw.id);
   m.completedFrameworks.push(fw);
+  m.operatorEvents.frameworkRemoved(fw);
   if (m.completedFrameworks.length > m.config.maxCompletedFrameworks) m.completedFrameworks.shift();
   m.log.info({ frameworkId: fw.id }, 'framework removed');
   m.registry.putFramework({ info: fw.info, removed: true }).catch((e: unknown) => {
@@ -270,6 +273,7 @@ export async function updateFramework(m: Master, fw: FrameworkRec, call: Schedul
   } catch (e: unknown) {
     return { status: 503, body: `Failed to persist the framework: ${errorMessage(e)}` };
   }
+  m.operatorEvents.framework(fw);
   m.triggerAllocation();
   return { status: 200, body: '' };
 }

@@ -23,6 +23,7 @@ import { registerSchedulerRoutes } from './http/scheduler-route.js';
 import { registerAgentRoutes } from './http/agent-route.js';
 import { registerOperatorRoutes } from './http/operator-routes.js';
 import { registerRoleRoutes } from './http/quota-routes.js';
+import { registerReservationRoutes } from './http/reservation-routes.js';
 import { MASTER_FLAG_SPECS } from './flag-specs.js';
 
 export { Master } from './master.js';
@@ -125,6 +126,7 @@ export async function buildMaster(flags: FlagValues, port: number, deps: MasterS
   registerAgentRoutes(app, master);
   registerOperatorRoutes(app, master, flags);
   registerRoleRoutes(app, master);
+  registerReservationRoutes(app, master);
   return { master, app, store };
 }
 

@@ -29,6 +29,7 @@ import * as lifecycle from './framework-lifecycle.js';
 import * as calls from './scheduler-calls.js';
 import * as agentHandlers from './agent-handlers.js';
 import type { AgentCallJson } from '../api/agora/agent-protocol.js';
+import { OperatorEvents } from './http/operator-v1-events.js';
 
 /** Everything the actor needs; it does no I/O except through streams and the registry. */
 export interface MasterDeps {
@@ -72,6 +73,8 @@ export class Master {
   readonly roleSettings: RoleSettings;
   /** `allocator/mesos/allocation_run_ms`: wall time of each allocation cycle. */
   readonly allocationRunTimer = new DurationTimer();
+  /** v1 operator SUBSCRIBE streams and the hooks that publish master events to them. */
+  readonly operatorEvents: OperatorEvents = new OperatorEvents(this);
 
   readonly frameworks = new Map<FrameworkId, FrameworkRec>();
   readonly completedFrameworks: FrameworkRec[] = [];
@@ -131,6 +134,7 @@ export class Master {
   /** Cancels every timer, closes every stream and waits for queued registry writes. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.operatorEvents.closeAll();
     this.allocationTimer?.cancel();
     this.pendingCycle?.cancel();
     for (const o of this.offers.values()) o.timer?.cancel();
@@ -214,6 +218,7 @@ export class Master {
   sendUpdate(fw: FrameworkRec, status: TaskStatusJson): void {
     this.counters.countStatus(status.state, status.source, status.reason);
     this.sendToFramework(fw, { type: 'UPDATE', update: { status } });
+    this.operatorEvents.taskStatus(fw, status);
   }
 
   sendToAgent(agent: AgentRec, event: AgentEvent): boolean {

@@ -4,7 +4,7 @@
  * (FrameworkInfo, removed flag). Every write is a compare-and-set on the Store and is serialised, so a
  * caller that awaited a write knows it is durable before it acknowledges anything.
  */
-import type { AgentInfoJson, FrameworkInfoJson } from '../api/mesos/common.js';
+import type { AgentInfoJson, FrameworkInfoJson, ResourceJson } from '../api/mesos/common.js';
 import { getJson, jsonBytes, type Store, type Version } from '../coordination/index.js';
 
 const AGENTS = 'master/registry/agents/';
@@ -22,6 +22,8 @@ export interface RegistryAgent {
   readonly registered_time: number;
   readonly state: RegistryAgentState;
   readonly unreachable_time?: number;
+  /** The agent's total with dynamic reservations and persistent volumes (absent: AgentInfo.resources). */
+  readonly checkpointed_resources?: readonly ResourceJson[];
 }
 
 /** One framework as stored; removed ones stay so their id is refused. */

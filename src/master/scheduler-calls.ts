@@ -12,6 +12,7 @@ import { injectAllocationRole, validateOffers, validateTask } from './launch-val
 import type { Master } from './master.js';
 import { countFramework } from './metrics.js';
 import { refuseMsOf } from './offers.js';
+import { isConversionOp, OfferConversions, operationError } from './resource-conversions.js';
 import { explicitAnswer, latestStateAnswer, type ReconcileView } from './reconciliation.js';
 import { isPartitionAware, masterStatus } from './statuses.js';
 import type { FrameworkRec, TaskRec } from './types.js';
@@ -107,6 +108,7 @@ function accept(m: Master, fw: FrameworkRec, call: SchedulerCallJson): void {
       );
       m.counters.countTerminal(pa ? 'TASK_DROPPED' : 'TASK_LOST');
     }
+    for (const op of ops) if (op.type !== 'LAUNCH' && op.type !== 'LAUNCH_GROUP') operationError(m, fw, op, undefined, `Operation launched with invalid offers: ${verdict.message}`);
     return;
   }
   const offers = verdict.offers;
@@ -115,7 +117,9 @@ function accept(m: Master, fw: FrameworkRec, call: SchedulerCallJson): void {
   if (first === undefined) return;
   for (const o of offers) m.rescindOffer(o.id, { notify: false, recover: false });
   const agent = m.agents.get(first.agentId);
-  let pool = offers.reduce((acc2, o) => acc2.plus(o.resources), Resources.EMPTY);
+  const offered = offers.reduce((acc2, o) => acc2.plus(o.resources), Resources.EMPTY);
+  let pool = offered;
+  const conversions = new OfferConversions(m, fw, agent, first.role);
   const launchedHere = new Set<string>();
   const inUse = (id: string): boolean =>
     launchedHere.has(id) || fw.tasks.has(asTaskId(id)) || fw.unreachableTasks.has(asTaskId(id));
@@ -146,15 +150,19 @@ function accept(m: Master, fw: FrameworkRec, call: SchedulerCallJson): void {
         };
         fw.tasks.set(rec.id, rec);
         if (agent !== undefined) rec.delivered = m.sendToAgent(agent, { type: 'RUN_TASK', run_task: { framework: fw.info, task } });
+        m.operatorEvents.taskAdded(rec);
       }
     } else if (op.type === 'LAUNCH_GROUP') {
       for (const t of op.launch_group?.task_group.tasks ?? []) {
         taskError(m, fw, t, 'REASON_TASK_GROUP_INVALID', 'LAUNCH_GROUP is not supported yet');
       }
+    } else if (isConversionOp(op.type)) {
+      pool = conversions.apply(op, op.type, pool);
     } else {
       m.log.warn({ frameworkId: fw.id, operation: op.type }, 'offer operation not supported; dropped');
     }
   }
+  conversions.commit(offered);
   if (!pool.isEmpty()) {
     m.allocator.apply({ type: 'resourcesRecovered', frameworkId: fw.id, agentId: first.agentId, resources: pool, refuseMs: refuseMsOf(acc.filters) }, now);
   }

@@ -27,7 +27,7 @@ export function agentMetrics(agent: Agent): Record<string, number> {
     const k = t.state.replace('TASK_', '').toLowerCase();
     if (k in counts) counts[k] = (counts[k] ?? 0) + 1;
   }
-  const total = agent.config.resources;
+  const total = agent.checkpointed.total(agent.config.resources);
   const used = agent.usedResources();
   m['slave/registered'] = agent.registered ? 1 : 0;
   m['slave/uptime_secs'] = (agent.deps().clock.now() - agent.startTimeMs) / 1000;

@@ -82,7 +82,7 @@ function frameworkJson(fw: FrameworkRecord, agentId: string): Json {
 
 /** `/slave(1)/state`. */
 export function agentStateJson(agent: Agent, flags: FlagValues): Json {
-  const total = agent.config.resources;
+  const total = agent.checkpointed.total(agent.config.resources);
   const agentId = agent.agentId ?? '';
   const reserved: Json = {};
   const reservedFull: Json = {};

@@ -97,6 +97,8 @@ export type AgentEvent =
   | { type: 'SHUTDOWN_EXECUTOR'; shutdown_executor: { framework_id: { value: string }; executor_id: { value: string } } }
   | { type: 'FRAMEWORK_MESSAGE'; framework_message: { framework_id: { value: string }; executor_id: { value: string }; data: string } }
   | { type: 'UPDATE_FRAMEWORK'; update_framework: { framework: Static<typeof FrameworkInfo> } }
+  /** The agent's new total after RESERVE/UNRESERVE/CREATE/DESTROY: persist it, report it as `checkpointed_resources`. */
+  | { type: 'CHECKPOINT_RESOURCES'; checkpoint_resources: { resources: Static<typeof Resource>[] } }
   | { type: 'PING' }
   | { type: 'SHUTDOWN'; shutdown: { message: string } }
   | { type: 'ERROR'; error: { code: string; message: string } };

@@ -69,6 +69,16 @@ export type AllocatorEvent =
       readonly agentId: AgentId;
       readonly resources: Resources;
     }
+  | {
+      /**
+       * Some of an agent's resources changed form (RESERVE/UNRESERVE/CREATE/DESTROY): `consumed` (without
+       * allocation roles, all free in the allocator's books) is replaced by `produced` in its total and free pool.
+       */
+      readonly type: 'agentResourcesConverted';
+      readonly agentId: AgentId;
+      readonly consumed: Resources;
+      readonly produced: Resources;
+    }
   | { readonly type: 'suppress'; readonly frameworkId: FrameworkId; readonly roles: readonly string[] }
   | { readonly type: 'revive'; readonly frameworkId: FrameworkId; readonly roles: readonly string[] }
   /** Role weights changed (`/weights`, UPDATE_WEIGHTS); roles not listed keep their weight. Weights must be > 0. */

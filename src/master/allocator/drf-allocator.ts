@@ -77,6 +77,16 @@ export class DrfAllocator implements Allocator {
         this.trackUsed(fw, event.agentId, event.resources, false);
         return;
       }
+      case 'agentResourcesConverted': {
+        const agent = this.books.agents.get(event.agentId);
+        if (agent === undefined) return;
+        const consumed = event.consumed.unallocated();
+        const produced = event.produced.unallocated();
+        agent.total = agent.total.minus(consumed).plus(produced);
+        agent.free = agent.free.minus(consumed).plus(produced);
+        this.books.totals.setAgent(agent.id, this.books.totals.vector(agent.total));
+        return;
+      }
       case 'suppress':
       case 'revive':
         return this.suppressOrRevive(event);

@@ -1,7 +1,7 @@
 /**
  * Operator and legacy endpoints (spec §5.1): state, frameworks, slaves, tasks, roles, redirect,
  * teardown, health, version, flags, metrics. GET endpoints honour `?jsonp=`. The v1 operator API
- * answers 501 for now.
+ * (`/api/v1`) lives in operator-v1.ts.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { flagsForDisplay, type FlagValues } from '../../core/flags.js';
@@ -11,6 +11,7 @@ import type { Master } from '../master.js';
 import { MASTER_FLAG_SPECS } from '../flag-specs.js';
 import { METHODS_ALL, textReply } from './content.js';
 import { metricsJson } from './metrics-json.js';
+import { registerOperatorV1Routes } from './operator-v1.js';
 import { allocatorMetrics, rolesJson } from './roles-json.js';
 import {
   agentJson,
@@ -99,9 +100,7 @@ export function registerOperatorRoutes(app: FastifyInstance, m: Master, flags: F
       },
     });
   }
-  for (const url of ['/master/api/v1', '/api/v1']) {
-    app.route({ method: [...METHODS_ALL], url, handler: (_req, reply) => textReply(reply, 501, 'Operator API is not implemented yet') });
-  }
+  registerOperatorV1Routes(app, m, { displayFlags });
 }
 
 function tasksList(m: Master, q: Query): unknown[] {

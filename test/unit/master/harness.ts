@@ -161,7 +161,7 @@ export class FakeAgent {
     readonly agentId: string,
   ) {}
 
-  static async subscribe(h: Harness, opts: { agentId?: string; resources?: string; tasks?: unknown[]; frameworks?: unknown[]; hostname?: string } = {}): Promise<FakeAgent> {
+  static async subscribe(h: Harness, opts: { agentId?: string; resources?: string; tasks?: unknown[]; frameworks?: unknown[]; hostname?: string; checkpointed?: unknown[] } = {}): Promise<FakeAgent> {
     const resources = [
       { name: 'cpus', type: 'SCALAR', scalar: { value: 4 } },
       { name: 'mem', type: 'SCALAR', scalar: { value: 4096 } },
@@ -175,6 +175,7 @@ export class FakeAgent {
         version: 1,
         agent_info: { hostname: opts.hostname ?? '127.0.0.1', port: 5051, resources, attributes: [{ name: 'rack', type: 'TEXT', text: { value: 'r1' } }] },
         capabilities: [],
+        ...(opts.checkpointed !== undefined ? { checkpointed_resources: opts.checkpointed } : {}),
         frameworks: opts.frameworks ?? [],
         tasks: opts.tasks ?? [],
       },
