@@ -5,7 +5,7 @@
  * required fields as upstream does.
  */
 import { Type as T, type Static, type TSchema } from '@sinclair/typebox';
-import { AgentID, DurationInfo, Enum, FrameworkID, Scalar } from './common.js';
+import { AgentID, DurationInfo, Enum, FrameworkID, Resource, Scalar } from './common.js';
 
 const Opt = <S extends TSchema>(s: S) => T.Optional(s);
 
@@ -73,10 +73,10 @@ export const MasterCall = T.Object({
   list_files: Opt(T.Unknown()),
   read_file: Opt(T.Unknown()),
   update_weights: Opt(T.Object({ weight_infos: Opt(T.Array(WeightInfo)) })),
-  reserve_resources: Opt(T.Unknown()),
-  unreserve_resources: Opt(T.Unknown()),
-  create_volumes: Opt(T.Unknown()),
-  destroy_volumes: Opt(T.Unknown()),
+  reserve_resources: Opt(T.Object({ agent_id: AgentID, source: Opt(T.Array(Resource)), resources: Opt(T.Array(Resource)) })),
+  unreserve_resources: Opt(T.Object({ agent_id: AgentID, resources: Opt(T.Array(Resource)) })),
+  create_volumes: Opt(T.Object({ agent_id: AgentID, volumes: Opt(T.Array(Resource)) })),
+  destroy_volumes: Opt(T.Object({ agent_id: AgentID, volumes: Opt(T.Array(Resource)) })),
   update_maintenance_schedule: Opt(T.Unknown()),
   start_maintenance: Opt(T.Unknown()),
   stop_maintenance: Opt(T.Unknown()),

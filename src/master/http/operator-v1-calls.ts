@@ -22,6 +22,8 @@ import {
   getWeights,
 } from './operator-v1-responses.js';
 import { parseWeights } from './quota-routes.js';
+import { operatorConvert } from '../operator-conversions.js';
+import type { ConversionKind } from '../offer-operations.js';
 import { allocatorMetrics, rolesJson } from './roles-json.js';
 
 /** Outcome of a non-streaming call: a Response body (200 JSON) or a status with a text body. */
@@ -36,10 +38,6 @@ const NOT_IMPLEMENTED: ReadonlySet<MasterCallType> = new Set<MasterCallType>([
   'SET_LOGGING_LEVEL',
   'LIST_FILES',
   'READ_FILE',
-  'RESERVE_RESOURCES',
-  'UNRESERVE_RESOURCES',
-  'CREATE_VOLUMES',
-  'DESTROY_VOLUMES',
   'GET_MAINTENANCE_STATUS',
   'GET_MAINTENANCE_SCHEDULE',
   'UPDATE_MAINTENANCE_SCHEDULE',
@@ -77,6 +75,14 @@ function response(type: string, field: string | undefined, body: Record<string, 
 
 function status(code: number, body = ''): OperatorReply {
   return { kind: 'status', status: code, body };
+}
+
+/** RESERVE_RESOURCES and friends: the same conversion as `/reserve` etc. (202, or 400/409 with a message). */
+function converted(m: Master, agentId: string | undefined, kind: ConversionKind, resources: readonly unknown[] | undefined, source?: readonly unknown[]): OperatorReply {
+  if (agentId === undefined) return status(400, `Failed to validate master::Call: Expecting the ${kind.toLowerCase()} sub-message to be present`);
+  if (resources === undefined || resources.length === 0) return status(400, 'No resources given');
+  const out = operatorConvert(m, agentId, kind, resources, source !== undefined ? { source } : {});
+  return status(out.status, out.status === 202 ? '' : out.message);
 }
 
 /** Runs one non-SUBSCRIBE call (see the module comment). */
@@ -136,6 +142,16 @@ export async function runCall(m: Master, call: MasterCallJson, ctx: OperatorCont
       const r = await markAgentGone(m, call.mark_agent_gone?.agent_id.value ?? '');
       return status(r.status, r.body);
     }
+    case 'RESERVE_RESOURCES': {
+      const c = call.reserve_resources;
+      return converted(m, c?.agent_id.value, 'RESERVE', c?.resources, c?.source);
+    }
+    case 'UNRESERVE_RESOURCES':
+      return converted(m, call.unreserve_resources?.agent_id.value, 'UNRESERVE', call.unreserve_resources?.resources);
+    case 'CREATE_VOLUMES':
+      return converted(m, call.create_volumes?.agent_id.value, 'CREATE', call.create_volumes?.volumes);
+    case 'DESTROY_VOLUMES':
+      return converted(m, call.destroy_volumes?.agent_id.value, 'DESTROY', call.destroy_volumes?.volumes);
     case 'SUBSCRIBE':
       return status(500, 'SUBSCRIBE is served by the route');
     default:

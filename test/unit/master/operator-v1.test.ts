@@ -56,7 +56,8 @@ describe('v1 operator API: HTTP checks (spec §1.5)', () => {
     expect(missing.body).toMatch(/agent_id/);
     expect((await op({ type: 'GET_HEALTH' }, { accept: 'text/html' })).status).toBe(406);
     expect((await op({ type: 'UNKNOWN' })).status).toBe(501);
-    for (const type of ['RESERVE_RESOURCES', 'START_MAINTENANCE', 'GET_MAINTENANCE_STATUS', 'DRAIN_AGENT', 'SET_QUOTA', 'LIST_FILES']) {
+    expect((await op({ type: 'RESERVE_RESOURCES' })).status).toBe(400);
+    for (const type of ['START_MAINTENANCE', 'GET_MAINTENANCE_STATUS', 'DRAIN_AGENT', 'SET_QUOTA', 'LIST_FILES']) {
       expect((await op({ type })).status, type).toBe(501);
     }
   });

@@ -149,6 +149,24 @@ describe('operator endpoints', () => {
     expect((await form('/unreserve', { slaveId: agent.agentId, resources: res })).status).toBe(409);
     expect((await request(`${h.url}/reserve`)).statusCode).toBe(405);
   });
+  it('v1 operator RESERVE_RESOURCES, CREATE_VOLUMES, DESTROY_VOLUMES and UNRESERVE_RESOURCES: 202, 400 and 409', async () => {
+    const agent = await FakeAgent.subscribe(h);
+    const v1 = async (body: unknown): Promise<{ status: number; body: string }> => {
+      const res = await request(`${h.url}/api/v1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: res.statusCode, body: await res.body.text() };
+    };
+    const agentId = { value: agent.agentId };
+    expect((await v1({ type: 'RESERVE_RESOURCES', reserve_resources: { agent_id: agentId, resources: [reservedDisk(10)] } })).status).toBe(202);
+    expect(((await slave(agent.agentId))['reserved_resources'] as Record<string, { disk: number }>)['dev']?.disk).toBe(10);
+    expect((await v1({ type: 'RESERVE_RESOURCES', reserve_resources: { agent_id: agentId, resources: [reservedCpus(100)] } })).status).toBe(409);
+    expect((await v1({ type: 'RESERVE_RESOURCES', reserve_resources: { agent_id: { value: 'nope' }, resources: [reservedCpus(1)] } })).status).toBe(400);
+    expect((await v1({ type: 'CREATE_VOLUMES', create_volumes: { agent_id: agentId, volumes: [volume(10, 'v1')] } })).status).toBe(202);
+    expect((await v1({ type: 'DESTROY_VOLUMES', destroy_volumes: { agent_id: agentId, volumes: [volume(10, 'v1')] } })).status).toBe(202);
+    expect((await v1({ type: 'UNRESERVE_RESOURCES', unreserve_resources: { agent_id: agentId, resources: [reservedDisk(10)] } })).status).toBe(202);
+    expect((await slave(agent.agentId))['reserved_resources']).toEqual({});
+    expect(agent.stream.of('CHECKPOINT_RESOURCES')).toHaveLength(4);
+  });
+
   it('/reserve with source re-reserves', async () => {
     const agent = await FakeAgent.subscribe(h);
     const dev = JSON.stringify([{ name: 'cpus', type: 'SCALAR', scalar: { value: 1 }, reservations: [{ type: 'DYNAMIC', role: 'dev' }] }]);
