@@ -163,8 +163,11 @@ export class AppsRuntime {
           continue;
         }
         for (const l of launched) waiting.splice(waiting.indexOf(l), 1);
+        // With instances still waiting, the rest of this offer must come back at the next allocation, not
+        // after the master's default 5 s refuse filter (that turned a 40-instance scale-up into 35 s).
+        const stillWaiting = waiting.some((i) => i.state === 'SCHEDULED');
         try {
-          await this.driver.launch([offer.id.value], tasks);
+          await this.driver.launch([offer.id.value], tasks, stillWaiting ? { refuse_seconds: 0 } : undefined);
         } catch (e: unknown) {
           this.log.warn({ err: errorMessage(e), offer: offer.id.value }, 'launch failed; instances rescheduled');
           for (const l of launched) {

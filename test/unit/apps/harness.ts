@@ -15,14 +15,14 @@ import { HealthMonitor, type Prober } from '../../../src/apps/health/monitor.js'
 import type { Driver } from '../../../src/apps/service/driver.js';
 
 export class RecordingDriver implements Driver {
-  readonly launched: { offerIds: readonly string[]; tasks: readonly TaskInfoJson[] }[] = [];
+  readonly launched: { offerIds: readonly string[]; tasks: readonly TaskInfoJson[]; filters?: FiltersJson }[] = [];
   readonly declined: string[] = [];
   readonly killed: string[] = [];
   readonly acked: string[] = [];
   revives = 0;
   isSubscribed = true;
-  async launch(offerIds: readonly string[], tasks: readonly TaskInfoJson[]): Promise<void> {
-    this.launched.push({ offerIds, tasks });
+  async launch(offerIds: readonly string[], tasks: readonly TaskInfoJson[], filters?: FiltersJson): Promise<void> {
+    this.launched.push({ offerIds, tasks, ...(filters !== undefined ? { filters } : {}) });
   }
   async decline(offerIds: readonly string[], _filters?: FiltersJson): Promise<void> {
     this.declined.push(...offerIds);

@@ -7,6 +7,17 @@ function envOf(task: { command?: { environment?: { variables?: { name: string; v
 }
 
 describe('apps runtime (FakeClock, recording driver)', () => {
+  it('hands the rest of an offer straight back while instances still wait (no 5 s refuse filter)', async () => {
+    const h = harness();
+    await h.inject('POST', '/v2/apps', { id: 'many', cmd: 'sleep 600', cpus: 0.01, mem: 1, instances: 7 });
+    await h.runtime.onOffers([offer('h1')]);
+    expect(h.driver.launched[0]?.tasks).toHaveLength(5);
+    expect(h.driver.launched[0]?.filters).toEqual({ refuse_seconds: 0 });
+    await h.runtime.onOffers([offer('h1')]);
+    expect(h.driver.launched[1]?.tasks).toHaveLength(2);
+    expect(h.driver.launched[1]?.filters).toBeUndefined();
+  });
+
   it('launches scheduled instances into offers with the Marathon environment', async () => {
     const h = harness();
     await h.inject('POST', '/v2/apps', { id: 'web', cmd: 'serve', cpus: 0.5, mem: 64, instances: 2, portDefinitions: [{ port: 0, name: 'http' }, { port: 0 }], env: { USER_VAR: 'x' } });
