@@ -4,7 +4,7 @@
  * unregistration.
  */
 import { isTerminalState, type ResourceJson } from '../api/mesos/common.js';
-import type { AgentId } from '../core/ids.js';
+import type { AgentId, FrameworkId } from '../core/ids.js';
 import { errorMessage } from '../core/errors.js';
 import type { Master } from './master.js';
 import { isPartitionAware, masterStatus, recordStatus } from './statuses.js';
@@ -136,29 +136,40 @@ export function agentRemoved(m: Master, agent: AgentRec): void {
   m.allocator.apply({ type: 'agentRemoved', agentId: agent.id }, now);
   m.counters.inc('master/slave_removals');
   m.counters.inc('master/slave_removals/reason_unregistered');
+  endAgentTasks(m, agent.id, { partitionAware: 'TASK_GONE', reason: 'REASON_AGENT_REMOVED', message: `Agent ${agent.id} unregistered` }, now);
+  for (const fw of m.frameworks.values()) m.sendToFramework(fw, { type: 'FAILURE', failure: { agent_id: { value: agent.id } } });
+  m.agents.delete(agent.id);
+  m.agentSubscriptions.delete(agent.id);
+  m.registry.removeAgent(agent.id).catch((e: unknown) => m.log.error({ agentId: agent.id, err: errorMessage(e) }, 'registry write failed'));
+}
+
+/** How an agent's tasks end when it leaves for good: PARTITION_AWARE frameworks get `partitionAware`, others TASK_LOST. */
+export interface AgentTasksEnd {
+  readonly partitionAware: 'TASK_GONE' | 'TASK_GONE_BY_OPERATOR';
+  readonly reason: 'REASON_AGENT_REMOVED' | 'REASON_AGENT_REMOVED_BY_OPERATOR';
+  readonly message: string;
+}
+
+/**
+ * Ends every task of a departed agent (master-generated updates, no uuid), releases their resources and
+ * moves them to completed. Returns the frameworks that had tasks there.
+ */
+export function endAgentTasks(m: Master, agentId: AgentId, how: AgentTasksEnd, now: number): Set<FrameworkId> {
+  const touched = new Set<FrameworkId>();
   for (const fw of m.frameworks.values()) {
     const pa = isPartitionAware(fw.info);
     for (const t of [...fw.tasks.values(), ...fw.unreachableTasks.values()]) {
-      if (t.agentId !== agent.id) continue;
+      if (t.agentId !== agentId) continue;
+      touched.add(fw.id);
       t.released = true;
       if (!isTerminalState(t.state)) {
-        const status = masterStatus({
-          taskId: t.id,
-          state: pa ? 'TASK_GONE' : 'TASK_LOST',
-          reason: 'REASON_AGENT_REMOVED',
-          message: `Agent ${agent.id} unregistered`,
-          agentId: agent.id,
-          nowMs: now,
-        });
+        const status = masterStatus({ taskId: t.id, state: pa ? how.partitionAware : 'TASK_LOST', reason: how.reason, message: how.message, agentId, nowMs: now });
         recordStatus(t, status, status.state, now);
         m.counters.countTerminal(status.state);
         m.sendUpdate(fw, status);
       }
       m.completeTask(fw, t);
     }
-    m.sendToFramework(fw, { type: 'FAILURE', failure: { agent_id: { value: agent.id } } });
   }
-  m.agents.delete(agent.id);
-  m.agentSubscriptions.delete(agent.id);
-  m.registry.removeAgent(agent.id).catch((e: unknown) => m.log.error({ agentId: agent.id, err: errorMessage(e) }, 'registry write failed'));
+  return touched;
 }

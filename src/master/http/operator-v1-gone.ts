@@ -8,10 +8,9 @@
  */
 import type { AgentId } from '../../core/ids.js';
 import { errorMessage } from '../../core/errors.js';
-import { isTerminalState } from '../../api/mesos/common.js';
 import type { CallResult, Master } from '../master.js';
-import { isPartitionAware, masterStatus, recordStatus } from '../statuses.js';
 import type { AgentRec } from '../types.js';
+import { endAgentTasks } from '../agent-health.js';
 
 const inFlight = new WeakMap<Master, Set<string>>();
 
@@ -56,29 +55,10 @@ function removeGoneAgent(m: Master, agent: AgentRec): void {
   }
   m.counters.inc('master/slave_removals');
   m.counters.inc('master/slave_removals/reason_unhealthy');
+  const how = { partitionAware: 'TASK_GONE_BY_OPERATOR', reason: 'REASON_AGENT_REMOVED_BY_OPERATOR', message: `Agent ${agent.id} marked gone by operator` } as const;
+  const had = endAgentTasks(m, agent.id, how, now);
   for (const fw of m.frameworks.values()) {
-    const pa = isPartitionAware(fw.info);
-    let had = false;
-    for (const t of [...fw.tasks.values(), ...fw.unreachableTasks.values()]) {
-      if (t.agentId !== agent.id) continue;
-      had = true;
-      t.released = true;
-      if (!isTerminalState(t.state)) {
-        const status = masterStatus({
-          taskId: t.id,
-          state: pa ? 'TASK_GONE_BY_OPERATOR' : 'TASK_LOST',
-          reason: 'REASON_AGENT_REMOVED_BY_OPERATOR',
-          message: `Agent ${agent.id} marked gone by operator`,
-          agentId: agent.id,
-          nowMs: now,
-        });
-        recordStatus(t, status, status.state, now);
-        m.counters.countTerminal(status.state);
-        m.sendUpdate(fw, status);
-      }
-      m.completeTask(fw, t);
-    }
-    if (had || wasInAllocator) m.sendToFramework(fw, { type: 'FAILURE', failure: { agent_id: { value: agent.id } } });
+    if (had.has(fw.id) || wasInAllocator) m.sendToFramework(fw, { type: 'FAILURE', failure: { agent_id: { value: agent.id } } });
   }
   m.operatorEvents.agentRemoved(agent.id);
   m.log.warn({ agentId: agent.id }, 'agent marked gone by operator');
