@@ -2,7 +2,10 @@
  * Runs a started daemon until SIGTERM or SIGINT, then stops it cleanly and exits 0 (1 if stop() fails).
  * A second signal while stopping is ignored so that stop() can finish its in-flight work.
  */
-import type { Logger } from '../core/log.js';
+import { Command } from 'commander';
+import type { FlagSpec, FlagValues } from '../core/flags.js';
+import { createLogger, type Logger } from '../core/log.js';
+import { addFlagOptions, resolveCommandFlags } from './daemon-flags.js';
 import { errorMessage } from '../core/errors.js';
 
 export interface Stoppable {
@@ -29,4 +32,25 @@ export function stopOnSignals(name: string, daemon: Stoppable, logger: Logger, e
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+}
+
+/**
+ * `agora <name>` for a daemon with no extra wiring: every flag of `specs` as an option (env fallback), start it,
+ * log its URL (plus `fields` of the running daemon), run until SIGTERM/SIGINT.
+ */
+export function daemonCommand<D extends Stoppable>(
+  name: string,
+  description: string,
+  specs: readonly FlagSpec[],
+  start: (flags: FlagValues, deps: { logger: Logger }) => Promise<D>,
+  fields: (daemon: D) => Record<string, string> = () => ({}),
+): Command {
+  const cmd = new Command(name).description(description);
+  addFlagOptions(cmd, specs).action(async (opts: Record<string, unknown>) => {
+    const logger = createLogger(name);
+    const daemon = await start(resolveCommandFlags(opts, specs), { logger });
+    logger.info({ url: daemon.url, ...fields(daemon) }, `agora ${name} listening at ${daemon.url}`);
+    stopOnSignals(name, daemon, logger);
+  });
+  return cmd;
 }
