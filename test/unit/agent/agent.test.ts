@@ -1,3 +1,4 @@
+import { killPids, pidsUsingPath } from '../../helpers/proc.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +36,8 @@ afterEach(async () => {
   await agent?.stop();
   agent = undefined;
   await master.stop();
+  // Tasks outlive a stopped agent by design; a test that failed midway must not leave them running.
+  killPids(pidsUsingPath(workDir));
   rmSync(workDir, { recursive: true, force: true });
 });
 

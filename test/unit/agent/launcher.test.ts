@@ -1,3 +1,4 @@
+import { killPids, pidsUsingPath } from '../../helpers/proc.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +41,8 @@ beforeEach(async () => {
 
 afterEach(() => {
   launcher.stop();
+  // Tasks outlive the launcher by design; a test that failed midway must not leave them running.
+  killPids(pidsUsingPath(dir));
   rmSync(dir, { recursive: true, force: true });
 });
 
