@@ -3,7 +3,7 @@
  * to task exits. State changes only happen in its methods; I/O (sandboxes, fetch, spawn, journal) is
  * started from them and feeds results back through further method calls.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import type { Rng } from '../core/rng.js';
@@ -11,21 +11,24 @@ import type { Logger } from '../core/log.js';
 import { errorMessage } from '../core/errors.js';
 import { newStatusUuid, newUuid } from '../core/ids.js';
 import { fromWire, type WireResource } from '../core/resources.js';
-import { formatDuration } from '../core/duration.js';
-import { isTerminalState, type FrameworkInfoJson, type TaskInfoJson, type TaskStatusJson } from '../api/mesos/common.js';
+import { isTerminalState, type ExecutorInfoJson, type FrameworkInfoJson, type TaskInfoJson, type TaskStatusJson } from '../api/mesos/common.js';
 import type { AgentCallJson, AgentEvent, StatusUpdateBodyJson } from '../api/agora/agent-protocol.js';
 import type { AgentConfig } from './config.js';
 import { Journal } from './checkpoint/journal.js';
-import { journalFile, linkLatestRun, readAgentMeta, runsDir, sandboxPath, writeAgentMeta, type JournalRecord } from './checkpoint/recovery.js';
+import { journalFile, readAgentMeta, runsDir, sandboxPath, writeAgentMeta, type JournalRecord } from './checkpoint/recovery.js';
 import { StatusUpdateManager } from './status-updates/manager.js';
-import { PosixLauncher, readExitStatus, type ExitStatus } from './containerizer/launcher.js';
-import { Fetcher, FetchError } from './containerizer/fetcher.js';
+import { Containerizer, DEFAULT_CONTAINERIZER_SETTINGS, type ContainerExit } from './containerizer/containerizer.js';
+import { Fetcher } from './containerizer/fetcher.js';
 import { MasterLink } from './master-link.js';
-import { applyStatus, countTerminal, exitStatusFields, hasCapability, killGraceMs, makeStatus, taskEnvironment, type FrameworkRecord, type StatusFields, type TaskRecord, type TerminalCounters } from './task-record.js';
-import { compactRecords, replayJournal } from './replay.js';
-import { subscribeCall } from './registration.js';
-import { linkVolumes, ResourceCheckpoint } from './checkpointed-resources.js';
+import { applyStatus, countTerminal, hasCapability, makeStatus, newTaskRecord, type FrameworkRecord, type StatusFields, type TaskRecord, type TerminalCounters } from './task-record.js';
+import { compactRecords, replayJournal, type ExecutorCheckpoint } from './replay.js';
+import { agentInfo, subscribeCall } from './registration.js';
+import { ResourceCheckpoint } from './checkpointed-resources.js';
 import { UpdateOutbox } from './update-outbox.js';
+import { TaskProcesses } from './task-processes.js';
+import { ExecutorManager } from './executors/executor-manager.js';
+import { endsGroup, executorTaskRecord, groupIdOf, groupSiblings } from './executors/task-groups.js';
+import { TaskChecks, type CheckFields } from './health/index.js';
 
 export interface AgentDeps {
   readonly clock: Clock;
@@ -47,14 +50,13 @@ const MAX_COMPLETED_FRAMEWORKS = 50;
 export class Agent {
   readonly frameworks = new Map<string, FrameworkRecord>();
   readonly completedFrameworks: FrameworkRecord[] = [];
-  private readonly byContainer = new Map<string, TaskRecord>();
   readonly counters: AgentCounters = { tasksFinished: 0, tasksFailed: 0, tasksKilled: 0, tasksLost: 0, tasksGone: 0, launchErrors: 0, recoveryErrors: 0, invalidUpdates: 0 };
   agentId: string | undefined;
   registered = false;
   masterInfo: unknown;
   readonly startTimeMs: number;
   recoveryTimeSecs = 0;
-  readonly launcher: PosixLauncher;
+  readonly launcher: Containerizer;
   readonly fetcher: Fetcher;
   private journal: Journal | undefined;
   private readonly updates: StatusUpdateManager;
@@ -65,6 +67,12 @@ export class Agent {
   private readonly journaledFrameworks = new Map<string, string>();
   private stopped = false;
   readonly checkpointed: ResourceCheckpoint;
+  /** Health checks and checks of running tasks (src/agent/health). */
+  private readonly checks: TaskChecks<TaskRecord>;
+  /** Custom executors and the built-in default executor of task groups (src/agent/executors). */
+  readonly executors: ExecutorManager;
+  /** Processes of the tasks the agent runs itself: command tasks and default-executor tasks. */
+  private readonly processes: TaskProcesses;
 
   constructor(
     readonly config: AgentConfig,
@@ -72,7 +80,7 @@ export class Agent {
   ) {
     const deps = agentDeps;
     this.startTimeMs = deps.clock.now();
-    this.launcher = new PosixLauncher(runsDir(config.workDir), deps.clock, (cid, st) => this.onExit(cid, st));
+    this.launcher = new Containerizer(runsDir(config.workDir), deps.clock, (cid, st) => this.onExit(cid, st), config.containers ?? DEFAULT_CONTAINERIZER_SETTINGS, { workDir: config.workDir, logger: deps.logger });
     this.checkpointed = new ResourceCheckpoint(config.workDir);
     this.fetcher = new Fetcher({ cacheDir: join(config.workDir, 'fetcher-cache') });
     this.updates = new StatusUpdateManager({
@@ -82,6 +90,42 @@ export class Agent {
       onAcknowledged: (fid, st, empty) => this.onAcknowledged(fid, st, empty),
       retryIntervalMs: config.statusRetryMs,
       retryMaxMs: config.statusRetryMaxMs,
+    });
+    const kill = (t: TaskRecord): void => this.killTask(t.fid, t.task.task_id.value, undefined);
+    this.checks = new TaskChecks<TaskRecord>({ clock: deps.clock, logger: deps.logger, update: (t, r, f) => this.checkUpdate(t, r, f), kill });
+    this.executors = new ExecutorManager({
+      config,
+      clock: deps.clock,
+      logger: deps.logger,
+      launcher: this.launcher,
+      fetcher: this.fetcher,
+      agentId: () => this.agentId,
+      agentPort: () => this.port,
+      agentInfo: () => agentInfo(config, this.port, this.agentId),
+      framework: (fid) => this.frameworks.get(fid),
+      append: (r) => this.append(r),
+      track: (p) => this.track(p),
+      executorUpdate: (t, st) => this.record(t, st),
+      agentUpdate: (t, f) => this.transition(t, f),
+      post: (call) => this.track(this.link.post(call)),
+      countInvalidUpdate: () => void this.counters.invalidUpdates++,
+    });
+    this.processes = new TaskProcesses({
+      config,
+      clock: deps.clock,
+      logger: deps.logger,
+      launcher: this.launcher,
+      fetcher: this.fetcher,
+      agentId: () => this.agentId,
+      agentPort: () => this.port,
+      framework: (fid) => this.frameworks.get(fid),
+      stopping: () => this.stopped,
+      transition: (t, f) => this.transition(t, f),
+      append: (r) => this.append(r),
+      track: (p) => this.track(p),
+      startChecks: (t, env) => this.startTaskChecks(t, env),
+      stopChecks: (t) => this.stopTaskChecks(t),
+      countLaunchError: () => void this.counters.launchErrors++,
     });
     this.link = new MasterLink({
       master: config.master,
@@ -111,19 +155,26 @@ export class Agent {
   async recover(): Promise<void> {
     const t0 = this.agentDeps.clock.now();
     await this.launcher.init();
-    const meta = await readAgentMeta(this.config.workDir);
+    // After a reboot nothing from before runs any more: start afresh as a new agent (the master reports the old tasks gone).
+    const rebooted = await this.launcher.rebooted();
+    if (rebooted) this.agentDeps.logger.warn({ workDir: this.config.workDir }, 'boot id changed: registering as a new agent');
+    const meta = rebooted ? undefined : await readAgentMeta(this.config.workDir);
     this.agentId = meta?.agent_id;
     await this.checkpointed.load();
-    const records = (await Journal.read(journalFile(this.config.workDir))) as JournalRecord[];
-    for (const [fid, fw] of replayJournal(records, this.updates).frameworks) {
+    const records = rebooted ? [] : ((await Journal.read(journalFile(this.config.workDir))) as JournalRecord[]);
+    const replayed = replayJournal(records, this.updates);
+    for (const [fid, fw] of replayed.frameworks) {
       this.frameworks.set(fid, fw);
-      for (const t of fw.tasks.values()) this.byContainer.set(t.containerId, t);
+      // A custom executor's tasks run inside its process: the executor, not the task, is supervised.
+      for (const t of fw.tasks.values()) if (t.executorId === undefined || t.groupId !== undefined) this.processes.add(t);
     }
-    this.journal = await Journal.rewrite(journalFile(this.config.workDir), this.compacted());
+    this.journal = await Journal.rewrite(journalFile(this.config.workDir), this.compacted(replayed.executors.values()));
     this.journal.autoCompact(() => this.compacted());
-    for (const t of [...this.byContainer.values()]) if (!isTerminalState(t.state)) await this.resume(t);
+    for (const e of replayed.executors.values()) if (this.frameworks.has(e.fid)) await this.executors.recover(e);
+    for (const t of this.processes.tasks()) if (!isTerminalState(t.state)) await this.processes.resume(t);
+    await this.launcher.destroyOrphans();
     this.recoveryTimeSecs = (this.agentDeps.clock.now() - t0) / 1000;
-    if (this.agentId !== undefined) this.agentDeps.logger.info({ agentId: this.agentId, tasks: this.byContainer.size }, 'recovered agent checkpoint');
+    if (this.agentId !== undefined) this.agentDeps.logger.info({ agentId: this.agentId, tasks: this.processes.size }, 'recovered agent checkpoint');
   }
 
   /** Starts registering with the master. */
@@ -138,11 +189,10 @@ export class Agent {
     this.outbox.flush();
     await this.link.stop();
     this.updates.stop();
+    await this.checks.stopAll();
+    this.executors.stop();
     this.launcher.stop();
-    for (const t of this.byContainer.values()) {
-      t.killTimer?.cancel();
-      t.completionTimer?.cancel();
-    }
+    this.processes.stop();
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
     await this.journal?.close();
   }
@@ -159,7 +209,10 @@ export class Agent {
       case 'REGISTERED':
         return this.onRegistered(e.registered.agent_id.value, e.registered.master_info);
       case 'RUN_TASK':
+        if (e.run_task.task.executor !== undefined) return this.runTaskGroup(e.run_task.framework, e.run_task.task.executor, [e.run_task.task], false);
         return this.runTask(e.run_task.framework, e.run_task.task);
+      case 'RUN_TASK_GROUP':
+        return this.runTaskGroup(e.run_task_group.framework, e.run_task_group.executor, e.run_task_group.task_group.tasks, true);
       case 'KILL_TASK':
         return this.killTask(e.kill_task.framework_id.value, e.kill_task.task_id.value, e.kill_task.kill_policy);
       case 'ACKNOWLEDGE':
@@ -169,9 +222,12 @@ export class Agent {
         return;
       case 'SHUTDOWN_FRAMEWORK':
         return this.shutdownFramework(e.shutdown_framework.framework_id.value);
-      case 'SHUTDOWN_EXECUTOR':
+      case 'SHUTDOWN_EXECUTOR': {
+        const ex = this.executors.get(e.shutdown_executor.framework_id.value, e.shutdown_executor.executor_id.value);
+        if (ex !== undefined) return this.shutdownExecutor(ex.fid, ex.info.executor_id.value);
         // A command task's executor id is its task id.
         return this.killTask(e.shutdown_executor.framework_id.value, e.shutdown_executor.executor_id.value, undefined);
+      }
       case 'UPDATE_FRAMEWORK': {
         const fw = this.frameworks.get(e.update_framework.framework.id?.value ?? '');
         if (fw !== undefined) {
@@ -182,7 +238,8 @@ export class Agent {
         return;
       }
       case 'FRAMEWORK_MESSAGE':
-        return; // Command executors take no framework messages.
+        // Only custom executors take framework messages (command and default executors drop them).
+        return this.executors.frameworkMessage(e.framework_message.framework_id.value, e.framework_message.executor_id.value, e.framework_message.data);
       case 'CHECKPOINT_RESOURCES':
         return this.track(this.checkpointed.update(e.checkpoint_resources.resources));
       case 'PING':
@@ -228,7 +285,8 @@ export class Agent {
 
   subscribeCall(): AgentCallJson {
     const head = (fid: string, tid: string): TaskStatusJson | undefined => this.updates.head(fid, tid);
-    return subscribeCall(this.config, this.port, this.agentId, this.frameworks.values(), head, this.checkpointed.resources);
+    const executors = [...this.executors.list()].map((e) => ({ framework_id: { value: e.fid }, executor: e.info }));
+    return subscribeCall(this.config, this.port, this.agentId, this.frameworks.values(), head, this.checkpointed.resources, executors);
   }
 
   // ---- launching -----------------------------------------------------------------------------
@@ -240,13 +298,7 @@ export class Agent {
       this.agentDeps.logger.warn({ taskId: tid }, 'RUN_TASK without framework id or before registration');
       return;
     }
-    let fw = this.frameworks.get(fid);
-    if (fw === undefined) {
-      fw = { info: framework, tasks: new Map(), completed: [] };
-      this.frameworks.set(fid, fw);
-    } else {
-      fw.info = framework;
-    }
+    const fw = this.ensureFramework(fid, framework);
     const existing = fw.tasks.get(tid);
     if (existing !== undefined) {
       this.agentDeps.logger.warn({ frameworkId: fid, taskId: tid }, 'ignoring RUN_TASK for a task this agent already has');
@@ -254,108 +306,69 @@ export class Agent {
     }
     const containerId = newUuid();
     const sandbox = sandboxPath(this.config.workDir, this.agentId, fid, tid, containerId);
-    const t: TaskRecord = {
-      fid,
-      task,
-      containerId,
-      sandbox,
-      state: 'TASK_STAGING',
-      latest: undefined,
-      statuses: [],
-      supervisorPid: undefined,
-      launching: new AbortController(),
-      killRequested: false,
-      killTimer: undefined,
-    };
+    const t = newTaskRecord(fid, task, containerId, sandbox);
     fw.tasks.set(tid, t);
-    this.byContainer.set(containerId, t);
-    const fwText = JSON.stringify(framework);
-    if (this.journaledFrameworks.get(fid) !== fwText) {
-      // Journal a framework only when it changed: not once per task.
-      this.journaledFrameworks.set(fid, fwText);
-      this.track(this.append({ k: 'fw', fw: framework }));
-    }
+    this.processes.add(t);
+    this.journalFramework(fid, framework);
     this.track(this.append({ k: 'task', fid, task, cid: containerId, dir: sandbox }));
-    this.track(this.launch(t));
+    this.track(this.processes.launch(t));
   }
 
-  private async launch(t: TaskRecord): Promise<void> {
-    const tid = t.task.task_id.value;
-    const signal = t.launching?.signal;
-    try {
-      if (t.task.command === undefined) throw new FetchError('Custom executors are not supported by this agent (only command tasks)');
-      await mkdir(t.sandbox, { recursive: true });
-      await linkVolumes(this.config.workDir, t.sandbox, t.task.resources);
-      // The `latest` link only serves /files; it need not delay the launch.
-      this.track(linkLatestRun(t.sandbox, t.containerId));
-      const uris = t.task.command.uris ?? [];
-      if (uris.length > 0) await this.fetcher.fetchAll(uris, t.sandbox, signal);
-      if (t.killRequested || this.stopped) return;
-      const fw = this.frameworks.get(t.fid);
-      const ctx = { frameworkId: t.fid, taskId: tid, agentId: this.agentId ?? '', sandbox: t.sandbox, agentIp: this.config.ip, agentPort: this.port };
-      const grace = formatDuration(this.config.shutdownGraceMs);
-      const env = taskEnvironment(t.task, { ...ctx, checkpoint: fw?.info.checkpoint === true, shutdownGrace: grace }, process.env);
-      this.track(this.transition(t, { state: 'TASK_STARTING', source: 'SOURCE_EXECUTOR' }));
-      const pid = await this.launcher.launch({ containerId: t.containerId, sandbox: t.sandbox, command: t.task.command, env });
-      t.supervisorPid = pid;
-      t.launching = undefined;
-      this.track(this.append({ k: 'pid', fid: t.fid, tid, pid }));
-      if (t.killRequested) {
-        this.startKill(t, undefined);
-        return;
-      }
-      this.armCompletionDeadline(t, this.agentDeps.clock.now());
-      await this.transition(t, { state: 'TASK_RUNNING', source: 'SOURCE_EXECUTOR' });
-    } catch (e: unknown) {
-      t.launching = undefined;
-      // Killed meanwhile, or the agent is stopping (a restart adopts or reports the task).
-      if (t.killRequested || this.stopped) return;
-      this.counters.launchErrors++;
-      const message = e instanceof FetchError ? e.message : `Failed to launch container: ${errorMessage(e)}`;
-      this.agentDeps.logger.warn({ frameworkId: t.fid, taskId: tid, err: message }, 'task launch failed');
-      await this.transition(t, { state: 'TASK_FAILED', source: 'SOURCE_AGENT', reason: 'REASON_CONTAINER_LAUNCH_FAILED', message });
+  private ensureFramework(fid: string, framework: FrameworkInfoJson): FrameworkRecord {
+    let fw = this.frameworks.get(fid);
+    if (fw === undefined) {
+      fw = { info: framework, tasks: new Map(), completed: [] };
+      this.frameworks.set(fid, fw);
+    } else {
+      fw.info = framework;
     }
+    return fw;
   }
 
-  /** Resumes a task found in the checkpoint (agent restart). */
-  private async resume(t: TaskRecord): Promise<void> {
-    let spid = t.supervisorPid;
-    if (spid === undefined) {
-      // The pid record may have been lost in the crash; the supervisor wrote its own pid file.
-      spid = await this.launcher.supervisorPid(t.containerId);
-      t.supervisorPid = spid;
-    }
-    if (spid === undefined) {
-      // No live supervisor known: the task may still have ended normally (its status file says so).
-      const st = await readExitStatus(this.launcher.prefix(t.containerId));
-      if (st !== undefined) return this.onExit(t.containerId, st);
-      const pa = hasCapability(this.frameworks.get(t.fid)?.info, 'PARTITION_AWARE');
-      await this.transition(t, {
-        state: pa ? 'TASK_DROPPED' : 'TASK_LOST',
-        source: 'SOURCE_AGENT',
-        reason: 'REASON_AGENT_RESTARTED',
-        message: 'The task was being launched when the agent restarted',
-      });
+  private journalFramework(fid: string, framework: FrameworkInfoJson): void {
+    const fwText = JSON.stringify(framework);
+    if (this.journaledFrameworks.get(fid) === fwText) return;
+    // Journal a framework only when it changed: not once per task.
+    this.journaledFrameworks.set(fid, fwText);
+    this.track(this.append({ k: 'fw', fw: framework }));
+  }
+
+  /**
+   * Tasks with an executor (spec §4, ADR 0009): a task of a custom executor (RUN_TASK with `executor`)
+   * or a whole task group (RUN_TASK_GROUP). The executor run is started once per executor id. A custom
+   * executor gets the tasks as LAUNCH / LAUNCH_GROUP once subscribed; the built-in default executor's
+   * tasks are run here, together, each as its own supervised process in `<executor sandbox>/tasks/<id>`.
+   */
+  private runTaskGroup(framework: FrameworkInfoJson, executor: ExecutorInfoJson, tasks: readonly TaskInfoJson[], group: boolean): void {
+    const fid = framework.id?.value;
+    if (fid === undefined || this.agentId === undefined) {
+      this.agentDeps.logger.warn({ executorId: executor.executor_id.value }, 'RUN_TASK(_GROUP) without framework id or before registration');
       return;
     }
-    this.launcher.recover(t.containerId, spid);
-    const started = t.statuses.find((s) => s.state === 'TASK_RUNNING')?.timestamp;
-    if (started !== undefined) this.armCompletionDeadline(t, started * 1000);
-    if (this.config.recover === 'cleanup') this.startKill(t, { grace_period: { nanoseconds: 0 } });
-    else if (t.state === 'TASK_KILLING') this.startKill(t, undefined);
-  }
-
-  /** TaskInfo.max_completion_time: kill the task once it has run that long (TASK_FAILED, spec §3.4). */
-  private armCompletionDeadline(t: TaskRecord, startedAtMs: number): void {
-    const ns = t.task.max_completion_time?.nanoseconds;
-    if (ns === undefined) return;
-    const left = Math.max(0, startedAtMs + ns / 1e6 - this.agentDeps.clock.now());
-    t.completionTimer = this.agentDeps.clock.after(left, () => {
-      t.completionTimer = undefined;
-      if (isTerminalState(t.state) || t.killRequested) return;
-      t.timedOut = true;
-      this.startKill(t, undefined);
+    const fw = this.ensureFramework(fid, framework);
+    const fresh = tasks.filter((task) => !fw.tasks.has(task.task_id.value));
+    if (fresh.length < tasks.length) this.agentDeps.logger.warn({ frameworkId: fid }, 'ignoring tasks this agent already has');
+    if (fresh.length === 0) return;
+    this.journalFramework(fid, framework);
+    const e = this.executors.ensure(fw, executor);
+    const eid = executor.executor_id.value;
+    const groupId = e?.kind === 'default' ? groupIdOf(fresh.map((t) => t.task_id.value)) : undefined;
+    const records = fresh.map((task): TaskRecord => {
+      const t = executorTaskRecord(fid, task, eid, e, groupId);
+      fw.tasks.set(task.task_id.value, t);
+      if (e?.kind === 'default') this.processes.add(t);
+      this.track(this.append({ k: 'task', fid, task, cid: t.containerId, dir: t.sandbox, eid, ...(groupId !== undefined ? { gid: groupId } : {}) }));
+      return t;
     });
+    if (e === undefined) {
+      const pa = hasCapability(framework, 'PARTITION_AWARE');
+      for (const t of records) {
+        this.track(this.transition(t, { state: pa ? 'TASK_DROPPED' : 'TASK_LOST', source: 'SOURCE_AGENT', reason: 'REASON_EXECUTOR_TERMINATED', message: 'Executor is terminating' }));
+      }
+      return;
+    }
+    if (e.kind === 'custom') this.executors.deliver(e, records.map((t) => t.task.task_id.value), group);
+    else for (const t of records) this.track(this.processes.launch(t));
   }
 
   // ---- killing -------------------------------------------------------------------------------
@@ -371,6 +384,8 @@ export class Agent {
       return;
     }
     if (isTerminalState(t.state) || t.killRequested) return;
+    if (t.executorId !== undefined && t.groupId === undefined) return this.executors.killTask(t, policy);
+    // A group task's TASK_KILLED then kills the rest of its group (see record()), as upstream's default executor.
     t.killRequested = true;
     if (t.launching !== undefined && t.supervisorPid === undefined) {
       t.launching.abort(new Error('killed'));
@@ -378,34 +393,15 @@ export class Agent {
       return;
     }
     if (hasCapability(this.frameworks.get(fid)?.info, 'TASK_KILLING_STATE')) this.track(this.transition(t, { state: 'TASK_KILLING', source: 'SOURCE_EXECUTOR' }));
-    this.startKill(t, policy);
+    this.processes.startKill(t, policy);
   }
 
-  /** SIGTERM to the task's process group now, SIGKILL after the grace period. */
-  private startKill(t: TaskRecord, policy: { grace_period?: { nanoseconds: number } } | undefined): void {
-    t.killRequested = true;
-    const grace = killGraceMs(t.task, policy);
-    const cid = t.containerId;
-    if (grace <= 0) {
-      this.track(this.signalSoon(cid, 'SIGKILL'));
-      return;
-    }
-    this.track(this.signalSoon(cid, 'SIGTERM'));
-    t.killTimer?.cancel();
-    t.killTimer = this.agentDeps.clock.after(grace, () => {
-      t.killTimer = undefined;
-      if (!isTerminalState(t.state)) this.track(this.signalSoon(cid, 'SIGKILL'));
-    });
-  }
-
-  /** Signals a container, retrying briefly while the supervisor has not yet written the task pid. */
-  private async signalSoon(cid: string, sig: NodeJS.Signals): Promise<void> {
-    for (let i = 0; i < 20; i++) {
-      if (await this.launcher.signal(cid, sig)) return;
-      const t = this.byContainer.get(cid);
-      if (t === undefined || isTerminalState(t.state) || this.stopped) return;
-      await new Promise<void>((resolve) => this.agentDeps.clock.after(50, resolve));
-    }
+  /** SHUTDOWN_EXECUTOR of a custom or default executor: the executor's shutdown, or its group tasks' kill. */
+  private shutdownExecutor(fid: string, eid: string): void {
+    const e = this.executors.get(fid, eid);
+    if (e === undefined) return;
+    if (e.kind === 'custom') return this.executors.shutdown(e);
+    for (const t of this.executors.tasksOf(e)) if (!isTerminalState(t.state)) this.killTask(fid, t.task.task_id.value, undefined);
   }
 
   private shutdownFramework(fid: string): void {
@@ -417,9 +413,11 @@ export class Agent {
       if (isTerminalState(t.state)) continue;
       if (t.launching !== undefined && t.supervisorPid === undefined) t.launching.abort(new Error('framework shut down'));
       t.killRequested = true;
-      if (t.supervisorPid !== undefined) this.startKill(t, grace);
+      if (t.supervisorPid !== undefined) this.processes.startKill(t, grace);
     }
     this.frameworks.delete(fid);
+    // After the delete: the executors' ends then owe no updates to the removed framework.
+    this.executors.shutdownFramework(fid);
     this.completedFrameworks.push(fw);
     if (this.completedFrameworks.length > MAX_COMPLETED_FRAMEWORKS) this.completedFrameworks.shift();
     this.journaledFrameworks.delete(fid);
@@ -428,31 +426,45 @@ export class Agent {
 
   // ---- exits and updates ---------------------------------------------------------------------
 
-  private onExit(cid: string, st: ExitStatus): void {
-    const t = this.byContainer.get(cid);
-    if (t === undefined) return;
-    t.killTimer?.cancel();
-    t.killTimer = undefined;
-    t.completionTimer?.cancel();
-    t.completionTimer = undefined;
-    if (isTerminalState(t.state)) return;
-    const gone = this.frameworks.get(t.fid)?.tasks.get(t.task.task_id.value) !== t;
-    if (gone) {
-      // Its framework was shut down: no update is owed, just forget the container.
-      this.byContainer.delete(cid);
-      t.state = 'TASK_KILLED';
-      return;
-    }
-    const f = exitStatusFields(st, t.killRequested, t.timedOut === true);
-    this.track(this.transition(t, f));
+  private onExit(cid: string, st: ContainerExit): void {
+    if (!this.executors.onExit(cid, st)) this.processes.onExit(cid, st);
   }
 
   private transition(t: TaskRecord, f: StatusFields): Promise<void> {
     if (isTerminalState(t.state)) return Promise.resolve();
-    const st = makeStatus(t.task.task_id.value, this.agentId ?? '', t.containerId, f, newStatusUuid(), this.agentDeps.clock.now());
+    const st = this.checks.decorate(t, makeStatus(t.task.task_id.value, this.agentId ?? '', t.containerId, f, newStatusUuid(), this.agentDeps.clock.now(), t.executorId));
+    return this.record(t, st);
+  }
+
+  /** Applies, journals and forwards one status of a task; then the task-group and executor consequences of a terminal one. */
+  private record(t: TaskRecord, st: TaskStatusJson): Promise<void> {
     applyStatus(t, st);
     countTerminal(this.counters, st.state);
-    return this.updates.update(t.fid, st);
+    const done = this.updates.update(t.fid, st);
+    if (t.executorId !== undefined && isTerminalState(st.state)) {
+      if (endsGroup(st.state)) for (const x of groupSiblings(this.frameworks.get(t.fid), t)) this.killTask(t.fid, x.task.task_id.value, undefined);
+      this.executors.onTaskTerminal(t);
+    }
+    return done;
+  }
+
+  /** Starts TaskInfo.health_check / check of a running task the agent executes itself (command or task-group task). */
+  startTaskChecks(t: TaskRecord, env?: Readonly<Record<string, string>>): void {
+    if (t.state === 'TASK_RUNNING' && !t.killRequested && !this.stopped) this.checks.start(t, env);
+  }
+
+  /** Stops a task's checks (kill requested, or it ended); idempotent. */
+  stopTaskChecks(t: TaskRecord): void {
+    this.checks.stop(t);
+  }
+
+  /** A health/check result: the task's latest status again (same state) with new `healthy`/`check_status` and reason. */
+  private checkUpdate(t: TaskRecord, reason: TaskStatusJson['reason'], fields: CheckFields): void {
+    const last = t.latest;
+    if (last === undefined || isTerminalState(t.state) || t.killRequested || this.stopped) return;
+    const st: TaskStatusJson = { ...last, ...(reason !== undefined ? { reason } : {}), uuid: newStatusUuid(), timestamp: this.agentDeps.clock.now() / 1000, ...fields };
+    applyStatus(t, st);
+    this.track(this.updates.update(t.fid, st));
   }
 
   private sendUpdate(fid: string, st: TaskStatusJson): void {
@@ -472,7 +484,7 @@ export class Agent {
     const t = fw?.tasks.get(_st.task_id.value);
     if (fw === undefined || t === undefined || !isTerminalState(t.state)) return;
     fw.tasks.delete(t.task.task_id.value);
-    this.byContainer.delete(t.containerId);
+    this.processes.forget(t);
     fw.completed.push(t);
     if (fw.completed.length > this.config.maxCompletedExecutors) fw.completed.shift();
   }
@@ -486,8 +498,8 @@ export class Agent {
   }
 
   /** The journal's compacted form (see compactRecords); remembers which frameworks it journaled. */
-  private compacted(): JournalRecord[] {
-    const { records, frameworks } = compactRecords(this.frameworks, this.updates);
+  private compacted(executors: Iterable<ExecutorCheckpoint> = this.executors.checkpoints()): JournalRecord[] {
+    const { records, frameworks } = compactRecords(this.frameworks, this.updates, executors);
     this.journaledFrameworks.clear();
     for (const [fid, text] of frameworks) this.journaledFrameworks.set(fid, text);
     return records;
@@ -497,6 +509,7 @@ export class Agent {
   usedResources(): ReturnType<typeof fromWire> {
     let used = fromWire([]);
     for (const t of this.allTasks()) if (!isTerminalState(t.state)) used = used.plus(fromWire((t.task.resources ?? []) as WireResource[]));
+    for (const e of this.executors.list()) used = used.plus(fromWire((e.info.resources ?? []) as WireResource[]));
     return used;
   }
 

@@ -5,10 +5,11 @@
 import { cpus, totalmem } from 'node:os';
 import { mkdir, statfs } from 'node:fs/promises';
 import type { FlagSpec, FlagValues } from '../core/flags.js';
-import { num, str } from '../core/flags.js';
+import { bool, num, str } from '../core/flags.js';
 import { invalid } from '../core/errors.js';
 import { parseResources, Resources } from '../core/resources.js';
 import type { AttributeJson } from '../api/mesos/common.js';
+import { DEFAULT_CONTAINERIZER_SETTINGS, type ContainerizerSettings } from './containerizer/select.js';
 
 /** The agent's flags; names and defaults follow upstream. */
 export const AGENT_FLAGS: readonly FlagSpec[] = [
@@ -21,11 +22,23 @@ export const AGENT_FLAGS: readonly FlagSpec[] = [
   { name: 'attributes', type: 'string', help: 'Attributes: `rack:r1;zone:2`' },
   { name: 'default_role', type: 'string', help: 'Role of resources given without one', default: '*' },
   { name: 'executor_shutdown_grace_period', type: 'duration', help: 'Grace given to tasks when their framework shuts down', default: '5secs' },
+  { name: 'executor_registration_timeout', type: 'duration', help: 'A custom executor must subscribe within this long or it is killed', default: '1mins' },
+  { name: 'executor_reregistration_timeout', type: 'duration', help: 'After an agent restart, executors must re-subscribe within this long', default: '2secs' },
+  { name: 'recovery_timeout', type: 'duration', help: 'How long executors of checkpointing frameworks wait for a restarted agent', default: '15mins' },
   { name: 'status_update_retry_interval', type: 'duration', help: 'First status update retry interval (doubles up to 10mins)', default: '10secs' },
   { name: 'registration_backoff_factor', type: 'duration', help: 'Initial (re-)registration back-off (max 1mins)', default: '1secs' },
   { name: 'recover', type: 'string', help: 'reconnect (keep running tasks) or cleanup', default: 'reconnect' },
   { name: 'max_completed_executors_per_framework', type: 'int', help: 'Completed executors kept per framework', default: '150' },
   { name: 'max_body_size', type: 'int', help: 'Largest HTTP request body accepted, in bytes', default: String(8 * 1024 * 1024) },
+  // Containers and isolation (src/agent/containerizer, docs/agent.md "Containers and isolation").
+  { name: 'isolation', type: 'string', help: 'Isolators: auto (strongest the host allows) or a list of cgroups/cpu,cgroups/mem,cgroups/pids,namespaces/pid,namespaces/ipc,namespaces/uts,filesystem/linux,disk/du,posix/cpu,posix/mem', default: 'auto' },
+  { name: 'cgroups_root', type: 'string', help: 'Name of the agent cgroups root under each hierarchy', default: 'agora' },
+  { name: 'cgroups_hierarchy', type: 'string', help: 'Where the cgroup hierarchies are mounted (v1 controllers or a v2 unified mount)', default: '/sys/fs/cgroup' },
+  { name: 'cgroups_enable_cfs', type: 'bool', help: 'Hard-cap CPU at the cpus resource with CFS quota', default: 'false' },
+  { name: 'cgroups_max_pids', type: 'int', help: 'pids.max of each container (0 = no limit)', default: '4096' },
+  { name: 'switch_user', type: 'bool', help: 'Run tasks as CommandInfo.user when set (a missing user fails the task)', default: 'true' },
+  { name: 'enforce_container_disk_quota', type: 'bool', help: 'Fail a task whose sandbox grows past its disk resource (disk/du)', default: 'false' },
+  { name: 'container_disk_watch_interval', type: 'duration', help: 'How often disk/du measures sandboxes', default: '15secs' },
 ];
 
 /** Settings the agent runs with, derived from flags. */
@@ -39,6 +52,9 @@ export interface AgentConfig {
   readonly attributes: readonly AttributeJson[];
   readonly defaultRole: string;
   readonly shutdownGraceMs: number;
+  readonly executorRegistrationMs: number;
+  readonly executorReregistrationMs: number;
+  readonly recoveryTimeoutMs: number;
   readonly statusRetryMs: number;
   readonly statusRetryMaxMs: number;
   readonly registrationBackoffMs: number;
@@ -46,6 +62,8 @@ export interface AgentConfig {
   readonly recover: 'reconnect' | 'cleanup';
   readonly maxCompletedExecutors: number;
   readonly maxBodyBytes: number;
+  /** Containerizer flags; absent = defaults (auto isolation). */
+  readonly containers?: ContainerizerSettings;
 }
 
 const GB = 1024;
@@ -129,6 +147,9 @@ export async function agentConfig(flags: FlagValues): Promise<AgentConfig> {
     attributes: parseAttributes(str(flags, 'attributes')),
     defaultRole,
     shutdownGraceMs: num(flags, 'executor_shutdown_grace_period') ?? 5000,
+    executorRegistrationMs: num(flags, 'executor_registration_timeout') ?? 60_000,
+    executorReregistrationMs: Math.min(num(flags, 'executor_reregistration_timeout') ?? 2000, 15_000),
+    recoveryTimeoutMs: num(flags, 'recovery_timeout') ?? 15 * 60_000,
     statusRetryMs: num(flags, 'status_update_retry_interval') ?? 10_000,
     statusRetryMaxMs: 10 * 60_000,
     registrationBackoffMs: num(flags, 'registration_backoff_factor') ?? 1000,
@@ -136,5 +157,23 @@ export async function agentConfig(flags: FlagValues): Promise<AgentConfig> {
     recover,
     maxCompletedExecutors: num(flags, 'max_completed_executors_per_framework') ?? 150,
     maxBodyBytes: num(flags, 'max_body_size') ?? 8 * 1024 * 1024,
+    containers: containerizerSettings(flags),
+  };
+}
+
+/** Containerizer settings from the isolation flags (defaults as in DEFAULT_CONTAINERIZER_SETTINGS). */
+export function containerizerSettings(flags: FlagValues): ContainerizerSettings {
+  const d = DEFAULT_CONTAINERIZER_SETTINGS;
+  const flag = (name: string, dflt: boolean): boolean => (flags[name] === undefined ? dflt : bool(flags, name));
+  return {
+    ...d,
+    isolation: str(flags, 'isolation') ?? d.isolation,
+    cgroupsRoot: str(flags, 'cgroups_root') ?? d.cgroupsRoot,
+    cgroupsHierarchy: str(flags, 'cgroups_hierarchy') ?? d.cgroupsHierarchy,
+    cgroupsEnableCfs: flag('cgroups_enable_cfs', d.cgroupsEnableCfs),
+    cgroupsMaxPids: num(flags, 'cgroups_max_pids') ?? d.cgroupsMaxPids,
+    switchUser: flag('switch_user', d.switchUser),
+    enforceDiskQuota: flag('enforce_container_disk_quota', d.enforceDiskQuota),
+    diskWatchIntervalMs: num(flags, 'container_disk_watch_interval') ?? d.diskWatchIntervalMs,
   };
 }

@@ -4,10 +4,10 @@
  * Pure: built from the agent's state on each attempt.
  */
 import { MESOS_VERSION } from '../core/version.js';
-import type { AgentInfoJson, FrameworkInfoJson, ResourceJson, TaskStatusJson } from '../api/mesos/common.js';
+import type { AgentInfoJson, ExecutorInfoJson, FrameworkInfoJson, ResourceJson, TaskInfoJson, TaskStatusJson } from '../api/mesos/common.js';
 import { AGENT_PROTOCOL_VERSION, type AgentCallJson, type AgentTaskReportJson } from '../api/agora/agent-protocol.js';
 import type { AgentConfig } from './config.js';
-import type { FrameworkRecord } from './task-record.js';
+import type { FrameworkRecord, TaskRecord } from './task-record.js';
 
 export const AGENT_CAPABILITIES = ['MULTI_ROLE', 'HIERARCHICAL_ROLE', 'RESERVATION_REFINEMENT', 'TASK_KILLING_STATE'];
 
@@ -28,17 +28,22 @@ export function subscribeCall(
   frameworks: Iterable<FrameworkRecord>,
   head: (fid: string, tid: string) => TaskStatusJson | undefined,
   checkpointed?: ResourceJson[],
+  executors: readonly { framework_id: { value: string }; executor: ExecutorInfoJson }[] = [],
 ): AgentCallJson {
   const tasks: AgentTaskReportJson[] = [];
   const fws: FrameworkInfoJson[] = [];
+  const infos = new Map(executors.map((e) => [`${e.framework_id.value}/${e.executor.executor_id.value}`, e.executor]));
+  // A task-group task carries no `executor` of its own on the agent: the master re-learns it from the group's.
+  const withExecutor = (t: TaskRecord): TaskInfoJson =>
+    t.executorId === undefined || t.task.executor !== undefined ? t.task : { ...t.task, executor: infos.get(`${t.fid}/${t.executorId}`) ?? { executor_id: { value: t.executorId } } };
   for (const fw of frameworks) {
     if (fw.tasks.size > 0) fws.push(fw.info);
     for (const t of fw.tasks.values()) {
       const h = head(t.fid, t.task.task_id.value);
       tasks.push({
         framework_id: { value: t.fid },
-        executor_id: { value: t.task.task_id.value },
-        task: t.task,
+        executor_id: { value: t.executorId ?? t.task.task_id.value },
+        task: withExecutor(t),
         state: t.state,
         ...(t.latest !== undefined ? { latest_status: t.latest } : {}),
         ...(h !== undefined ? { unacked_state: h.state, ...(h.uuid !== undefined ? { unacked_uuid: h.uuid } : {}) } : {}),
@@ -54,6 +59,7 @@ export function subscribeCall(
       ...(checkpointed !== undefined ? { checkpointed_resources: checkpointed } : {}),
       capabilities: AGENT_CAPABILITIES,
       frameworks: fws,
+      ...(executors.length > 0 ? { executors: [...executors] } : {}),
       tasks,
       agent_version: MESOS_VERSION,
     },

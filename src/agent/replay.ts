@@ -2,17 +2,29 @@
  * Rebuilds frameworks, tasks and status update queues from the journal (pure apart from feeding the
  * status update manager). Later records win; a `fwgone` forgets the framework and its tasks.
  */
-import { isTerminalState } from '../api/mesos/common.js';
+import { isTerminalState, type ExecutorInfoJson } from '../api/mesos/common.js';
 import type { JournalRecord } from './checkpoint/recovery.js';
 import type { StatusUpdateManager } from './status-updates/manager.js';
 import { applyStatus, type FrameworkRecord, type TaskRecord } from './task-record.js';
 
+/** An executor run as the journal remembers it (src/agent/executors re-attaches it). */
+export interface ExecutorCheckpoint {
+  readonly fid: string;
+  readonly info: ExecutorInfoJson;
+  readonly cid: string;
+  readonly dir: string;
+  pid: number | undefined;
+}
+
 export interface Replayed {
   readonly frameworks: Map<string, FrameworkRecord>;
+  /** Executors not known to have ended, keyed `<fid>/<eid>`. */
+  readonly executors: Map<string, ExecutorCheckpoint>;
 }
 
 export function replayJournal(records: readonly JournalRecord[], updates: StatusUpdateManager): Replayed {
   const frameworks = new Map<string, FrameworkRecord>();
+  const executors = new Map<string, ExecutorCheckpoint>();
   const task = (fid: string, tid: string): TaskRecord | undefined => frameworks.get(fid)?.tasks.get(tid);
   for (const r of records) {
     switch (r.k) {
@@ -27,6 +39,18 @@ export function replayJournal(records: readonly JournalRecord[], updates: Status
       case 'fwgone':
         frameworks.delete(r.fid);
         updates.dropFramework(r.fid);
+        for (const [k, e] of executors) if (e.fid === r.fid) executors.delete(k);
+        break;
+      case 'exec':
+        executors.set(`${r.fid}/${r.info.executor_id.value}`, { fid: r.fid, info: r.info, cid: r.cid, dir: r.dir, pid: undefined });
+        break;
+      case 'epid': {
+        const e = executors.get(`${r.fid}/${r.eid}`);
+        if (e !== undefined) e.pid = r.pid;
+        break;
+      }
+      case 'execgone':
+        executors.delete(`${r.fid}/${r.eid}`);
         break;
       case 'task': {
         const fw = frameworks.get(r.fid);
@@ -43,6 +67,8 @@ export function replayJournal(records: readonly JournalRecord[], updates: Status
           launching: undefined,
           killRequested: false,
           killTimer: undefined,
+          ...(r.eid !== undefined ? { executorId: r.eid } : {}),
+          ...(r.gid !== undefined ? { groupId: r.gid } : {}),
         });
         break;
       }
@@ -77,7 +103,7 @@ export function replayJournal(records: readonly JournalRecord[], updates: Status
       }
     }
   }
-  return { frameworks };
+  return { frameworks, executors };
 }
 
 /**
@@ -87,16 +113,24 @@ export function replayJournal(records: readonly JournalRecord[], updates: Status
 export function compactRecords(
   frameworks: ReadonlyMap<string, FrameworkRecord>,
   updates: StatusUpdateManager,
+  executors: Iterable<ExecutorCheckpoint> = [],
 ): { records: JournalRecord[]; frameworks: Map<string, string> } {
   const out: JournalRecord[] = [];
   const written = new Map<string, string>();
+  const liveExecutors = [...executors];
   for (const [fid, fw] of frameworks) {
-    if (fw.tasks.size === 0) continue;
+    const mine = liveExecutors.filter((e) => e.fid === fid);
+    if (fw.tasks.size === 0 && mine.length === 0) continue;
     out.push({ k: 'fw', fw: fw.info });
     written.set(fid, JSON.stringify(fw.info));
+    for (const e of mine) {
+      out.push({ k: 'exec', fid, info: e.info, cid: e.cid, dir: e.dir });
+      if (e.pid !== undefined) out.push({ k: 'epid', fid, eid: e.info.executor_id.value, pid: e.pid });
+    }
     for (const t of fw.tasks.values()) {
       const tid = t.task.task_id.value;
-      out.push({ k: 'task', fid, task: t.task, cid: t.containerId, dir: t.sandbox });
+      const ex = { ...(t.executorId !== undefined ? { eid: t.executorId } : {}), ...(t.groupId !== undefined ? { gid: t.groupId } : {}) };
+      out.push({ k: 'task', fid, task: t.task, cid: t.containerId, dir: t.sandbox, ...ex });
       if (t.supervisorPid !== undefined) out.push({ k: 'pid', fid, tid, pid: t.supervisorPid });
       if (t.latest !== undefined && updates.head(fid, tid) === undefined) out.push({ k: 'state', fid, st: t.latest });
     }

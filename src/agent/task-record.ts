@@ -24,6 +24,14 @@ export interface TaskRecord {
   /** Set when TaskInfo.max_completion_time elapsed and the agent killed the task for it. */
   timedOut?: boolean;
   completionTimer?: Timer | undefined;
+  /**
+   * Set for tasks of an executor (src/agent/executors): the executor's id. Without `groupId` the task
+   * runs inside a custom executor's process (its statuses come from that executor); with `groupId` it
+   * is a task-group task the built-in default executor runs as its own process, like a command task.
+   */
+  executorId?: string;
+  /** The task group (LAUNCH_GROUP) this task belongs to: one non-successful end kills the others. */
+  groupId?: string;
 }
 
 export interface FrameworkRecord {
@@ -52,6 +60,7 @@ export function makeStatus(
   f: StatusFields,
   uuid: string,
   nowMs: number,
+  executorId?: string,
 ): TaskStatusJson {
   return {
     task_id: { value: taskId },
@@ -60,7 +69,7 @@ export function makeStatus(
     source: f.source,
     ...(f.reason !== undefined ? { reason: f.reason } : {}),
     agent_id: { value: agentId },
-    executor_id: { value: taskId },
+    executor_id: { value: executorId ?? taskId },
     timestamp: nowMs / 1000,
     uuid,
     ...(containerId !== undefined ? { container_status: { container_id: { value: containerId } } } : {}),
@@ -152,4 +161,21 @@ export function countTerminal(c: TerminalCounters, state: TaskStateName): void {
   else if (state === 'TASK_KILLED') c.tasksKilled++;
   else if (state === 'TASK_LOST' || state === 'TASK_DROPPED') c.tasksLost++;
   else if (state === 'TASK_GONE') c.tasksGone++;
+}
+
+/** A command task about to be launched in its own container (STAGING, launch abortable). */
+export function newTaskRecord(fid: string, task: TaskInfoJson, containerId: string, sandbox: string): TaskRecord {
+  return {
+    fid,
+    task,
+    containerId,
+    sandbox,
+    state: 'TASK_STAGING',
+    latest: undefined,
+    statuses: [],
+    supervisorPid: undefined,
+    launching: new AbortController(),
+    killRequested: false,
+    killTimer: undefined,
+  };
 }

@@ -5,7 +5,7 @@
  */
 import { dirname, join } from 'node:path';
 import { rename, symlink } from 'node:fs/promises';
-import type { FrameworkInfoJson, TaskInfoJson, TaskStatusJson } from '../../api/mesos/common.js';
+import type { ExecutorInfoJson, FrameworkInfoJson, TaskInfoJson, TaskStatusJson } from '../../api/mesos/common.js';
 import type { UpdateRecord } from '../status-updates/manager.js';
 import { readJsonFile, writeFileAtomic } from './atomic.js';
 
@@ -13,7 +13,12 @@ export type JournalRecord =
   | UpdateRecord
   | { readonly k: 'fw'; readonly fw: FrameworkInfoJson }
   | { readonly k: 'fwgone'; readonly fid: string }
-  | { readonly k: 'task'; readonly fid: string; readonly task: TaskInfoJson; readonly cid: string; readonly dir: string }
+  /** `eid`/`gid`: the task's executor and task group (src/agent/executors), absent for command tasks. */
+  | { readonly k: 'task'; readonly fid: string; readonly task: TaskInfoJson; readonly cid: string; readonly dir: string; readonly eid?: string; readonly gid?: string }
+  /** An executor run (custom or the built-in default one) and its supervisor pid; `execgone` once it ended. */
+  | { readonly k: 'exec'; readonly fid: string; readonly info: ExecutorInfoJson; readonly cid: string; readonly dir: string }
+  | { readonly k: 'epid'; readonly fid: string; readonly eid: string; readonly pid: number }
+  | { readonly k: 'execgone'; readonly fid: string; readonly eid: string }
   | { readonly k: 'pid'; readonly fid: string; readonly tid: string; readonly pid: number }
   /** Latest (acknowledged) status of a task, written by compaction. */
   | { readonly k: 'state'; readonly fid: string; readonly st: TaskStatusJson };

@@ -27,6 +27,16 @@ export type ExitStatus =
   | { readonly kind: 'signaled'; readonly signal: string }
   | { readonly kind: 'unknown'; readonly message: string };
 
+/** Isolation added by the Containerizer to the supervisor command line. */
+export interface LaunchIsolation {
+  /** cgroup.procs files the task joins before exec. */
+  readonly cgroupProcs?: readonly string[];
+  /** argv placed between `setsid` and the task (namespaces, rlimits, user switch). */
+  readonly prefix?: readonly string[];
+  /** False when the prefix starts its own session (agora-init); default true. */
+  readonly setsid?: boolean;
+}
+
 export interface LaunchSpec {
   readonly containerId: string;
   readonly sandbox: string;
@@ -43,8 +53,11 @@ export interface LaunchSpec {
 const SUPERVISOR_FUNCTION = [
   // Variables carry a prefix: the task's own (exported) variables must not be overwritten.
   'agora_supervise() {',
-  '  __agora_m=$1; __agora_id=$2; __agora_s=$3; shift 3',
-  '  "$__agora_s" "$@" </dev/null >stdout 2>stderr &',
+  '  __agora_m=$1; __agora_id=$2; __agora_cg=$3; shift 3',
+  // The task's process joins its cgroups itself before exec (its pid read from /proc/self by a builtin:
+  // no fork), so everything it ever forks is inside them. `$__agora_cg` is a space-separated list of
+  // cgroup.procs files (agent-made paths without spaces), empty without cgroups.
+  '  ( if [ -n "$__agora_cg" ]; then read __agora_p __agora_r </proc/self/stat; for __agora_f in $__agora_cg; do echo "$__agora_p" >"$__agora_f" || { echo "agora: cannot join cgroup $__agora_f" >&2; exit 125; }; done; fi; exec "$@" ) </dev/null >stdout 2>stderr &',
   '  __agora_p=$!',
   '  echo "$__agora_p" >"$__agora_m.pid"',
   '  wait "$__agora_p"; __agora_c=$?',
@@ -152,8 +165,10 @@ export class PosixLauncher {
   }
 
   /** Starts the supervisor; resolves with its pid once forked. The sandbox must exist. */
-  async launch(spec: LaunchSpec): Promise<number> {
-    const args = [this.prefix(spec.containerId), spec.containerId, this.setsid, ...taskArgv(spec.command)];
+  async launch(spec: LaunchSpec, iso: LaunchIsolation = {}): Promise<number> {
+    const cgroups = (iso.cgroupProcs ?? []).join(' ');
+    const session = iso.setsid === false ? [] : [this.setsid];
+    const args = [this.prefix(spec.containerId), spec.containerId, cgroups, ...session, ...(iso.prefix ?? []), ...taskArgv(spec.command)];
     // Watched before the fork: a very short task may report its end before the spawner reports the fork.
     const w: Watched = { supervisorPid: -1, recovered: false, reported: false };
     this.watched.set(spec.containerId, w);
@@ -202,6 +217,11 @@ export class PosixLauncher {
     }
   }
 
+  /** Ids of the containers being supervised (launched or recovered, not yet reported). */
+  ids(): string[] {
+    return [...this.watched.keys()];
+  }
+
   /** Containers being supervised. */
   get size(): number {
     return this.watched.size;
@@ -222,6 +242,7 @@ export class PosixLauncher {
     this.polling = true;
     this.spawner.reap();
     try {
+      const adopted: string[] = [];
       for (const [cid, w] of [...this.watched]) {
         if (w.reported || w.supervisorPid <= 0) continue;
         if (!w.recovered) {
@@ -229,10 +250,18 @@ export class PosixLauncher {
           if (!isAlive(w.supervisorPid)) await this.reap(cid, false);
           continue;
         }
-        // An adopted supervisor may linger as a zombie (its new parent may not reap): trust the file first.
-        const st = await readExitStatus(this.prefix(cid));
-        if (st !== undefined || !isAlive(w.supervisorPid)) await this.reap(cid, false);
+        adopted.push(cid);
       }
+      // An adopted supervisor may linger as a zombie (its new parent may not reap): trust the file first.
+      // The files are read concurrently, so a thousand adopted containers cost one poll, not a thousand.
+      await Promise.all(
+        adopted.map(async (cid) => {
+          const w = this.watched.get(cid);
+          if (w === undefined) return;
+          const st = await readExitStatus(this.prefix(cid));
+          if (st !== undefined || !isAlive(w.supervisorPid)) await this.reap(cid, false);
+        }),
+      );
     } finally {
       this.polling = false;
     }

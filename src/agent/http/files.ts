@@ -20,10 +20,11 @@ export function attachedPaths(agent: Agent): Map<string, string> {
     out.set(latest, latest);
     out.set(`/frameworks/${fid}/executors/${eid}/runs/latest`, latest);
   };
+  // Executor runs (custom and default executors): a task-group task's sandbox is `tasks/<id>` below its executor's.
+  for (const e of [...agent.executors.completed, ...agent.executors.list()]) add(e.fid, e.info.executor_id.value, e.sandbox);
   const all = [...agent.frameworks.values(), ...agent.completedFrameworks];
   for (const fw of all) {
-    for (const t of fw.tasks.values()) add(t.fid, t.task.task_id.value, t.sandbox);
-    for (const t of fw.completed) add(t.fid, t.task.task_id.value, t.sandbox);
+    for (const t of [...fw.tasks.values(), ...fw.completed]) if (t.executorId === undefined) add(t.fid, t.task.task_id.value, t.sandbox);
   }
   return out;
 }
@@ -42,7 +43,8 @@ export function resolveFilePath(attached: ReadonlyMap<string, string>, requested
 }
 
 let idNames: { users: Map<number, string>; groups: Map<number, string> } | undefined;
-async function names(): Promise<{ users: Map<number, string>; groups: Map<number, string> }> {
+/** uid → user and gid → group names from /etc/passwd and /etc/group (read once). */
+export async function names(): Promise<{ users: Map<number, string>; groups: Map<number, string> }> {
   if (idNames !== undefined) return idNames;
   const parse = async (file: string): Promise<Map<number, string>> => {
     const m = new Map<number, string>();

@@ -11,7 +11,9 @@ import type { Agent } from '../agent.js';
 import { AGENT_FLAGS } from '../config.js';
 import { agentStateJson } from './state-json.js';
 import { registerFileRoutes } from './files.js';
-import { CLK_TCK, PAGE_SIZE, usageByGroup } from '../containerizer/usage.js';
+import { registerExecutorRoutes } from './executor-route.js';
+import { registerAgentOperatorV1Routes } from './operator-v1.js';
+import { containersJson, monitorStatisticsJson } from './containers.js';
 
 function json(reply: FastifyReply, body: unknown): FastifyReply {
   return reply.type('application/json').send(JSON.stringify(body));
@@ -23,7 +25,7 @@ export function agentMetrics(agent: Agent): Record<string, number> {
   const counts: Record<string, number> = { staging: 0, starting: 0, running: 0, killing: 0 };
   let executors = 0;
   for (const t of agent.allTasks()) {
-    if (!isTerminalState(t.state)) executors++;
+    if (!isTerminalState(t.state) && t.executorId === undefined) executors++; // a command task is its own executor
     const k = t.state.replace('TASK_', '').toLowerCase();
     if (k in counts) counts[k] = (counts[k] ?? 0) + 1;
   }
@@ -44,8 +46,8 @@ export function agentMetrics(agent: Agent): Record<string, number> {
     m[`slave/${r}_revocable_percent`] = 0;
   }
   m['slave/frameworks_active'] = agent.frameworks.size;
-  m['slave/executors_registering'] = 0;
-  m['slave/executors_running'] = executors;
+  m['slave/executors_registering'] = [...agent.executors.list()].filter((e) => e.phase === 'launching' || e.phase === 'registering').length;
+  m['slave/executors_running'] = executors + [...agent.executors.list()].filter((e) => e.phase === 'running' || e.phase === 'terminating').length;
   m['slave/executors_terminating'] = counts['killing'] ?? 0;
   m['slave/executors_terminated'] = agent.counters.tasksFinished + agent.counters.tasksFailed + agent.counters.tasksKilled + agent.counters.tasksLost;
   m['slave/executors_preempted'] = 0;
@@ -61,8 +63,8 @@ export function agentMetrics(agent: Agent): Record<string, number> {
   m['slave/tasks_gone'] = agent.counters.tasksGone;
   m['slave/valid_status_updates'] = agent.validStatusUpdates;
   m['slave/invalid_status_updates'] = agent.counters.invalidUpdates;
-  m['slave/valid_framework_messages'] = 0;
-  m['slave/invalid_framework_messages'] = 0;
+  m['slave/valid_framework_messages'] = agent.executors.validMessages;
+  m['slave/invalid_framework_messages'] = agent.executors.invalidMessages;
   m['containerizer/mesos/container_destroy_errors'] = 0;
   m['containerizer/fetcher/task_fetches_succeeded'] = agent.fetcher.fetchesSucceeded;
   m['containerizer/fetcher/task_fetches_failed'] = agent.fetcher.fetchesFailed;
@@ -79,38 +81,9 @@ export function agentMetrics(agent: Agent): Record<string, number> {
   return m;
 }
 
-/** `/monitor/statistics`: one entry per running task container, usage summed over its process group. */
-export async function monitorStatistics(agent: Agent): Promise<Record<string, unknown>[]> {
-  const live = [...agent.allTasks()].filter((t) => !isTerminalState(t.state) && t.supervisorPid !== undefined);
-  const pids = new Map<string, number>();
-  for (const t of live) {
-    const pid = await agent.launcher.taskPid(t.containerId);
-    if (pid !== undefined) pids.set(t.containerId, pid);
-  }
-  const usage = await usageByGroup(new Set(pids.values()));
-  const now = agent.deps().clock.now() / 1000;
-  return live.map((t) => {
-    const pid = pids.get(t.containerId);
-    const u = pid === undefined ? undefined : usage.get(pid);
-    const res = t.task.resources ?? [];
-    const scalar = (n: string): number => res.filter((r) => r.name === n).reduce((a, r) => a + (r.scalar?.value ?? 0), 0);
-    return {
-      framework_id: t.fid,
-      executor_id: t.task.task_id.value,
-      executor_name: `Command Executor (Task: ${t.task.task_id.value})`,
-      source: t.task.task_id.value,
-      statistics: {
-        timestamp: now,
-        processes: u?.processes ?? 0,
-        threads: u?.threads ?? 0,
-        cpus_user_time_secs: (u?.utimeTicks ?? 0) / CLK_TCK,
-        cpus_system_time_secs: (u?.stimeTicks ?? 0) / CLK_TCK,
-        cpus_limit: scalar('cpus'),
-        mem_rss_bytes: (u?.rssPages ?? 0) * PAGE_SIZE,
-        mem_limit_bytes: scalar('mem') * 1024 * 1024,
-      },
-    };
-  });
+/** `/monitor/statistics`: one entry per live container, usage from the containerizer (see containers.ts). */
+export function monitorStatistics(agent: Agent): Promise<Record<string, unknown>[]> {
+  return monitorStatisticsJson(agent);
 }
 
 export function registerAgentRoutes(app: FastifyInstance, agent: Agent, flags: FlagValues): void {
@@ -118,7 +91,8 @@ export function registerAgentRoutes(app: FastifyInstance, agent: Agent, flags: F
     app.get(p, async (_req, reply) => json(reply, agentStateJson(agent, flags)));
   }
   for (const p of ['/flags', '/slave(1)/flags']) {
-    app.get(p, async (_req, reply) => json(reply, { flags: flagsForDisplay(AGENT_FLAGS, flags) }));
+    // `isolation` shows what runs (auto resolved, or the posix fallback), not what was asked for.
+    app.get(p, async (_req, reply) => json(reply, { flags: { ...flagsForDisplay(AGENT_FLAGS, flags), isolation: agent.launcher.isolation } }));
   }
   for (const p of ['/health', '/slave(1)/health']) {
     app.get(p, async (_req, reply) => reply.code(200).send(''));
@@ -130,5 +104,10 @@ export function registerAgentRoutes(app: FastifyInstance, agent: Agent, flags: F
   for (const p of ['/monitor/statistics', '/monitor/statistics.json']) {
     app.get(p, async (_req, reply) => json(reply, await monitorStatistics(agent)));
   }
+  for (const p of ['/containers', '/slave(1)/containers']) {
+    app.get(p, async (_req, reply) => json(reply, await containersJson(agent)));
+  }
   registerFileRoutes(app, agent);
+  registerExecutorRoutes(app, agent);
+  registerAgentOperatorV1Routes(app, agent, flags);
 }

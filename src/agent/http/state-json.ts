@@ -4,6 +4,7 @@ import { flagsForDisplay, type FlagValues } from '../../core/flags.js';
 import { MESOS_VERSION } from '../../core/version.js';
 import type { Agent } from '../agent.js';
 import type { FrameworkRecord, TaskRecord } from '../task-record.js';
+import type { ExecutorRecord } from '../executors/executor-record.js';
 import { AGENT_FLAGS } from '../config.js';
 import { AGENT_CAPABILITIES } from '../registration.js';
 
@@ -35,7 +36,7 @@ export function taskJson(t: TaskRecord, agentId: string): Json {
     id: t.task.task_id.value,
     name: t.task.name,
     framework_id: t.fid,
-    executor_id: '',
+    executor_id: t.executorId ?? '',
     slave_id: agentId,
     state: t.state,
     resources: taskResources(t).summary(),
@@ -64,8 +65,30 @@ function executorJson(t: TaskRecord, agentId: string, live: boolean): Json {
   };
 }
 
-function frameworkJson(fw: FrameworkRecord, agentId: string): Json {
+/** An executor run (custom or default, src/agent/executors) with its tasks, as upstream's `/state` shows executors. */
+function executorRunJson(e: ExecutorRecord, fw: FrameworkRecord, agentId: string): Json {
+  const eid = e.info.executor_id.value;
+  const mine = (t: TaskRecord): boolean => t.executorId === eid;
+  const live = [...fw.tasks.values()].filter(mine);
+  const resources = fromWire((e.info.resources ?? []) as WireResource[]);
+  return {
+    id: eid,
+    name: e.info.name ?? '',
+    source: e.info.source ?? '',
+    container: e.containerId,
+    directory: e.sandbox,
+    resources: resources.summary(),
+    role: e.info.resources?.[0]?.allocation_info?.role ?? '*',
+    type: e.kind === 'default' ? 'DEFAULT' : 'CUSTOM',
+    tasks: live.filter((t) => t.state !== 'TASK_STAGING' || e.kind === 'default').map((t) => taskJson(t, agentId)),
+    queued_tasks: e.kind === 'custom' ? live.filter((t) => t.state === 'TASK_STAGING').map((t) => taskJson(t, agentId)) : [],
+    completed_tasks: fw.completed.filter(mine).map((t) => taskJson(t, agentId)),
+  };
+}
+
+function frameworkJson(fw: FrameworkRecord, agentId: string, runs: readonly ExecutorRecord[] = [], ended: readonly ExecutorRecord[] = []): Json {
   const i = fw.info;
+  const fid = i.id?.value ?? '';
   return {
     id: i.id?.value ?? '',
     name: i.name,
@@ -75,8 +98,14 @@ function frameworkJson(fw: FrameworkRecord, agentId: string): Json {
     hostname: i.hostname ?? '',
     ...(i.principal !== undefined ? { principal: i.principal } : {}),
     ...(i.roles !== undefined ? { roles: i.roles } : { role: i.role ?? '*' }),
-    executors: [...fw.tasks.values()].map((t) => executorJson(t, agentId, true)),
-    completed_executors: fw.completed.map((t) => executorJson(t, agentId, false)),
+    executors: [
+      ...[...fw.tasks.values()].filter((t) => t.executorId === undefined).map((t) => executorJson(t, agentId, true)),
+      ...runs.filter((e) => e.fid === fid).map((e) => executorRunJson(e, fw, agentId)),
+    ],
+    completed_executors: [
+      ...fw.completed.filter((t) => t.executorId === undefined).map((t) => executorJson(t, agentId, false)),
+      ...ended.filter((e) => e.fid === fid).map((e) => executorRunJson(e, fw, agentId)),
+    ],
   };
 }
 
@@ -116,7 +145,7 @@ export function agentStateJson(agent: Agent, flags: FlagValues): Json {
     attributes: attributesObject(agent),
     ...(master?.hostname !== undefined ? { master_hostname: master.hostname } : {}),
     flags: flagsForDisplay(AGENT_FLAGS, flags),
-    frameworks: [...agent.frameworks.values()].map((fw) => frameworkJson(fw, agentId)),
+    frameworks: [...agent.frameworks.values()].map((fw) => frameworkJson(fw, agentId, [...agent.executors.list()], agent.executors.completed)),
     completed_frameworks: agent.completedFrameworks.map((fw) => frameworkJson(fw, agentId)),
   };
 }

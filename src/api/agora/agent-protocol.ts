@@ -88,6 +88,11 @@ export type AgentEvent =
       registered: { agent_id: { value: string }; master_info: Static<typeof MasterInfoSchema>; ping_interval_seconds: number };
     }
   | { type: 'RUN_TASK'; run_task: { framework: Static<typeof FrameworkInfo>; task: Static<typeof TaskInfo> } }
+  /** LAUNCH_GROUP: every task of the group, delivered atomically to one executor (normally the built-in default one). */
+  | {
+      type: 'RUN_TASK_GROUP';
+      run_task_group: { framework: Static<typeof FrameworkInfo>; executor: Static<typeof ExecutorInfo>; task_group: { tasks: Static<typeof TaskInfo>[] } };
+    }
   | {
       type: 'KILL_TASK';
       kill_task: { framework_id: { value: string }; task_id: { value: string }; kill_policy?: Static<typeof KillPolicy> };

@@ -154,6 +154,29 @@ export const HealthCheck = T.Object({
   tcp: Opt(T.Object({ protocol: Opt(Enum(['IPv4', 'IPv6'] as const)), port: T.Integer() })),
 });
 
+const CheckType = Enum(['UNKNOWN', 'COMMAND', 'HTTP', 'TCP'] as const);
+
+/** CheckInfo (spec §3.4): a general check whose result goes to TaskStatus.check_status; never kills. */
+export const CheckInfo = T.Object({
+  type: Opt(CheckType),
+  command: Opt(T.Object({ command: CommandInfo })),
+  http: Opt(T.Object({ port: T.Integer(), path: Opt(T.String()) })),
+  tcp: Opt(T.Object({ port: T.Integer() })),
+  delay_seconds: Opt(T.Number()),
+  interval_seconds: Opt(T.Number()),
+  timeout_seconds: Opt(T.Number()),
+});
+export type CheckInfoJson = Static<typeof CheckInfo>;
+
+/** CheckStatusInfo (spec §3.6): the latest result of TaskInfo.check; an empty sub-message means "no result yet / failed". */
+export const CheckStatusInfo = T.Object({
+  type: Opt(CheckType),
+  command: Opt(T.Object({ exit_code: Opt(T.Integer()) })),
+  http: Opt(T.Object({ status_code: Opt(T.Integer()) })),
+  tcp: Opt(T.Object({ succeeded: Opt(T.Boolean()) })),
+});
+export type CheckStatusInfoJson = Static<typeof CheckStatusInfo>;
+
 export const ExecutorInfo = T.Object({
   type: Opt(Enum(['UNKNOWN', 'DEFAULT', 'CUSTOM'] as const)),
   executor_id: ExecutorID,
@@ -179,7 +202,7 @@ export const TaskInfo = T.Object({
   command: Opt(CommandInfo),
   container: Opt(T.Unknown()),
   health_check: Opt(HealthCheck),
-  check: Opt(T.Unknown()),
+  check: Opt(CheckInfo),
   kill_policy: Opt(KillPolicy),
   data: Opt(Bytes()),
   labels: Opt(Labels),
@@ -277,7 +300,7 @@ export const TaskStatus = T.Object({
   timestamp: Opt(T.Number()),
   uuid: Opt(Bytes()),
   healthy: Opt(T.Boolean()),
-  check_status: Opt(T.Unknown()),
+  check_status: Opt(CheckStatusInfo),
   labels: Opt(Labels),
   container_status: Opt(T.Unknown()),
   unreachable_time: Opt(TimeInfo),
@@ -328,4 +351,6 @@ export interface OfferJson {
   attributes?: AttributeJson[];
   executor_ids?: { value: string }[];
   allocation_info?: { role: string };
+  /** Planned maintenance window of the agent's machine. */
+  unavailability?: { start: { nanoseconds: number }; duration?: { nanoseconds: number } };
 }

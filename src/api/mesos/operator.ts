@@ -6,6 +6,7 @@
  */
 import { Type as T, type Static, type TSchema } from '@sinclair/typebox';
 import { AgentID, DurationInfo, Enum, FrameworkID, Resource, Scalar } from './common.js';
+import { ListFilesCall, ReadFileCall } from './agent-operator.js';
 
 const Opt = <S extends TSchema>(s: S) => T.Optional(s);
 
@@ -65,21 +66,31 @@ export type QuotaConfigJson = Static<typeof QuotaConfig>;
 /** WeightInfo. */
 export const WeightInfo = T.Object({ weight: T.Number(), role: Opt(T.String()) });
 
+/** mesos.MachineID, mesos.Unavailability and maintenance.Schedule (spec §5.5). */
+export const MachineID = T.Object({ hostname: Opt(T.String()), ip: Opt(T.String()) });
+export const Unavailability = T.Object({ start: T.Object({ nanoseconds: T.Integer() }), duration: Opt(DurationInfo) });
+export const MaintenanceSchedule = T.Object({
+  windows: Opt(T.Array(T.Object({ machine_ids: Opt(T.Array(MachineID)), unavailability: Unavailability }))),
+});
+export type MaintenanceScheduleJson = Static<typeof MaintenanceSchedule>;
+/** google.protobuf.Duration as upstream's JSON of DRAIN_AGENT carries it (`{"seconds":600,"nanos":0}`). */
+export const ProtobufDuration = T.Object({ seconds: Opt(T.Integer()), nanos: Opt(T.Integer()) });
+
 /** master::Call. */
 export const MasterCall = T.Object({
   type: Opt(Enum(MASTER_CALL_TYPES)),
   get_metrics: Opt(T.Object({ timeout: Opt(DurationInfo) })),
   set_logging_level: Opt(T.Object({ level: T.Integer({ minimum: 0 }), duration: DurationInfo })),
-  list_files: Opt(T.Unknown()),
-  read_file: Opt(T.Unknown()),
+  list_files: Opt(ListFilesCall),
+  read_file: Opt(ReadFileCall),
   update_weights: Opt(T.Object({ weight_infos: Opt(T.Array(WeightInfo)) })),
   reserve_resources: Opt(T.Object({ agent_id: AgentID, source: Opt(T.Array(Resource)), resources: Opt(T.Array(Resource)) })),
   unreserve_resources: Opt(T.Object({ agent_id: AgentID, resources: Opt(T.Array(Resource)) })),
   create_volumes: Opt(T.Object({ agent_id: AgentID, volumes: Opt(T.Array(Resource)) })),
   destroy_volumes: Opt(T.Object({ agent_id: AgentID, volumes: Opt(T.Array(Resource)) })),
-  update_maintenance_schedule: Opt(T.Unknown()),
-  start_maintenance: Opt(T.Unknown()),
-  stop_maintenance: Opt(T.Unknown()),
+  update_maintenance_schedule: Opt(T.Object({ schedule: MaintenanceSchedule })),
+  start_maintenance: Opt(T.Object({ machines: Opt(T.Array(MachineID)) })),
+  stop_maintenance: Opt(T.Object({ machines: Opt(T.Array(MachineID)) })),
   set_quota: Opt(T.Unknown()),
   remove_quota: Opt(T.Unknown()),
   teardown: Opt(T.Object({ framework_id: FrameworkID })),
@@ -87,9 +98,9 @@ export const MasterCall = T.Object({
   grow_volume: Opt(T.Unknown()),
   shrink_volume: Opt(T.Unknown()),
   update_quota: Opt(T.Object({ force: Opt(T.Boolean()), quota_configs: Opt(T.Array(QuotaConfig)) })),
-  drain_agent: Opt(T.Unknown()),
-  deactivate_agent: Opt(T.Unknown()),
-  reactivate_agent: Opt(T.Unknown()),
+  drain_agent: Opt(T.Object({ agent_id: AgentID, max_grace_period: Opt(ProtobufDuration), mark_gone: Opt(T.Boolean()) })),
+  deactivate_agent: Opt(T.Object({ agent_id: AgentID })),
+  reactivate_agent: Opt(T.Object({ agent_id: AgentID })),
 });
 export type MasterCallJson = Static<typeof MasterCall>;
 
