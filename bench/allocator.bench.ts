@@ -6,7 +6,9 @@
  * Columns: "first cycle" offers the whole cluster to fresh books; "decline cycle" is the cycle after every
  * offer was declined with a long filter (each agent is offered again, to the next unfiltered framework);
  * "1% cycle" is a cycle while everything is outstanding except 1 % of the agents, whose offers came back
- * (the steady state of a busy cluster). The 3-level scenario uses roles `org-i/team-j/svc-k` with quota
+ * (the steady state of a busy cluster); "1% dirty cycle" is the same with only those agents marked dirty and
+ * visited (dirty-agent batching, as the master's immediate cycle for new agents). The last row is the
+ * master's memory at 20k agents (bench/allocator-memory.ts says what it includes). The 3-level scenario uses roles `org-i/team-j/svc-k` with quota
  * guarantees on the top level. Medians of 3 fresh builds (7 for the small clusters); "books MiB" is the heap
  * growth while building the books (approximate: no forced GC).
  */
@@ -15,6 +17,7 @@ import { parseResources } from '../src/core/resources.js';
 import { SeededRng } from '../src/core/rng.js';
 import type { AllocatorEvent, OfferBatch } from '../src/master/allocator/index.js';
 import { DEFAULT_MIN_ALLOCATABLE, DrfAllocator } from '../src/master/allocator/index.js';
+import { masterMemory } from './allocator-memory.js';
 import type { BenchResult } from './harness.js';
 import { median, round, timeMs } from './harness.js';
 
@@ -80,6 +83,7 @@ function scenario(agents: number, frameworks: number, tree: boolean): Record<str
   const first: number[] = [];
   const declined: number[] = [];
   const onePercent: number[] = [];
+  const onePercentDirty: number[] = [];
   let setup = 0;
   let offers = 0;
   let heapMiB = 0;
@@ -100,7 +104,14 @@ function scenario(agents: number, frameworks: number, tree: boolean): Record<str
     const back = out.filter((_, k) => k % 100 === 0);
     recover(allocator, back, now);
     now += 1000;
-    onePercent.push(timeMs(() => allocator.cycle(now)));
+    let again: readonly OfferBatch[] = [];
+    onePercent.push(timeMs(() => (again = allocator.cycle(now))));
+    // The same with dirty-agent batching: the changed agents are marked and only they are visited
+    // (the master's immediate cycle for new agents; see Master.triggerAllocation).
+    recover(allocator, again, now);
+    now += 1000;
+    const dirty = new Set(back.map((o) => o.agentId));
+    onePercentDirty.push(timeMs(() => allocator.cycle(now, dirty)));
   }
   return {
     agents,
@@ -111,6 +122,7 @@ function scenario(agents: number, frameworks: number, tree: boolean): Record<str
     'decline cycle ms': round(median(declined)),
     'decline min ms': round(Math.min(...declined)),
     '1% cycle ms': round(median(onePercent)),
+    '1% dirty cycle ms': round(median(onePercentDirty), 3),
     'setup ms': round(setup),
     'books MiB (approx.)': round(heapMiB, 1),
   };
@@ -126,6 +138,10 @@ export async function run(): Promise<BenchResult> {
     rows.push(scenario(s.agents, s.frameworks, s.tree === true));
     await Promise.resolve();
   }
+  // Memory last: what it builds would otherwise stay in the heap during the timed cycles. Its RSS growth is
+  // then understated (the timing scenarios already grew the heap); heap used is measured after forced GCs.
+  const memory = await masterMemory(20_000, 2_000);
+  rows.push(memory);
   const heap = process.memoryUsage().heapUsed / 2 ** 20;
   const at = (a: number, tree = false): string | number =>
     rows.find((r) => r.agents === a && (r.roles === '3-level + quota') === tree)?.['decline cycle ms'] ?? 'n/a';
@@ -138,6 +154,8 @@ export async function run(): Promise<BenchResult> {
       'decline cycle ms 10k x 1k (target 100)': at(10_000),
       'decline cycle ms 20k x 2k (target 300)': at(20_000),
       'decline cycle ms 10k x 1k 3-level + quota': at(10_000, true),
+      'master heap MiB at 20k agents (+2k frameworks, 20k offers)': memory['heap MiB (+ frameworks, offers)'] ?? 'n/a',
+      'master RSS MiB growth at 20k agents': memory['RSS MiB growth'] ?? 'n/a',
       'heap MiB after run': round(heap, 1),
       timedRuns: TIMED,
     },

@@ -20,6 +20,8 @@ import { totalOnRegistration } from './resource-conversions.js';
 import { isPartitionAware, masterStatus, recordStatus } from './statuses.js';
 import type { AgentRec, FrameworkRec, TaskRec } from './types.js';
 import { agentUnreachable, agentDisconnected, agentRemoved, startHealth } from './agent-health.js';
+import { machineIsDown } from './maintenance.js';
+import { drainedStatus, onAgentAdmitted } from './maintenance-drain.js';
 
 /** After a restart: registry agents are `recovered` until they re-register, or unreachable after the timeout. */
 export function recoverAgents(m: Master, agents: readonly RegistryAgent[]): void {
@@ -89,6 +91,13 @@ export function subscribe(m: Master, call: AgentCallJson, res: ServerResponse, r
   const info = { ...sub.agent_info, id: { value: id } };
   const { total, resend } = totalOnRegistration(existing, safeResources(sub.checkpointed_resources ?? sub.agent_info.resources), safeResources(sub.agent_info.resources));
   const ip = isIpv4(sub.agent_info.hostname) ? sub.agent_info.hostname : remoteIp;
+  if (machineIsDown(m, sub.agent_info.hostname, ip)) {
+    // As upstream: an agent on a DOWN machine may not register until `/machine/up`.
+    const stream = openStream();
+    stream.send({ type: 'SHUTDOWN', shutdown: { message: 'Machine is `DOWN`' } });
+    stream.close();
+    return;
+  }
   m.counters.inc(existing === undefined ? 'master/messages_register_slave' : 'master/messages_reregister_slave');
   const registeredTime = existing?.registeredTime ?? m.clock.now();
   m.agentSubscriptions.set(id, streamId);
@@ -164,13 +173,16 @@ function admit(m: Master, a: Admission): void {
   if (prevState !== 'registered' && prevState !== 'disconnected') m.operatorEvents.agentAdded(agent);
   m.counters.inc(prev === undefined ? 'master/slave_registrations' : 'master/slave_reregistrations');
   const relearned = relearnTasks(m, agent, a.sub, prevState === 'unreachable');
+  relearnExecutors(m, agent, a.sub);
   const used = new Map<FrameworkId, Resources>();
   for (const t of relearned) {
     const r = m.usedResources(t);
     if (r === undefined) continue;
     used.set(t.frameworkId, (used.get(t.frameworkId) ?? Resources.EMPTY).plus(r));
   }
+  for (const e of m.executors.onAgent(agent.id)) used.set(e.frameworkId, (used.get(e.frameworkId) ?? Resources.EMPTY).plus(e.resources));
   m.allocator.apply({ type: 'agentAdded', agentId: a.id, hostname: a.info.hostname, total: a.total, used }, a.now);
+  onAgentAdmitted(m, agent);
   a.stream.send({
     type: 'REGISTERED',
     registered: { agent_id: { value: a.id }, master_info: m.masterInfo, ping_interval_seconds: m.config.agentPingTimeoutMs / 1000 },
@@ -182,7 +194,7 @@ function admit(m: Master, a: Admission): void {
   }
   startHealth(m, agent);
   m.log.info({ agentId: a.id, reregistered: prev !== undefined }, 'agent registered');
-  m.triggerAllocation();
+  m.triggerAllocation(a.id);
 }
 
 /** Frameworks the agent reports but the master does not know become `recovered` frameworks. */
@@ -201,6 +213,20 @@ function frameworkFor(m: Master, fid: FrameworkId, reported: readonly FrameworkI
   );
   m.operatorEvents.framework(fw);
   return fw;
+}
+
+/**
+ * The executors the agent reports are the ones charged on it from now on (an executor that ended while
+ * the agent was away is forgotten; one of an unknown framework is shut down with its framework).
+ */
+function relearnExecutors(m: Master, agent: AgentRec, sub: NonNullable<AgentCallJson['subscribe']>): void {
+  m.executors.dropAgent(agent.id);
+  for (const { framework_id, executor } of sub.executors ?? []) {
+    const fw = m.frameworks.get(asFrameworkId(framework_id.value));
+    if (fw === undefined) continue;
+    const role = executor.resources?.find((x) => x.allocation_info?.role !== undefined)?.allocation_info?.role ?? fw.roles[0] ?? '*';
+    m.addExecutor({ agentId: agent.id, frameworkId: fw.id, info: executor, resources: safeResources(injectAllocationRole(executor.resources, role)) });
+  }
 }
 
 function relearnTasks(m: Master, agent: AgentRec, sub: NonNullable<AgentCallJson['subscribe']>, wasUnreachable: boolean): TaskRec[] {
@@ -263,7 +289,8 @@ function upsertTask(m: Master, fw: FrameworkRec, agent: AgentRec, r: AgentTaskRe
     frameworkId: fw.id,
     agentId: agent.id,
     info,
-    resources: safeResources(info.resources).plus(safeResources(injectAllocationRole(r.task.executor?.resources, role))),
+    // An executor's own resources are charged to its ExecutorRec (relearnExecutors), not to its tasks.
+    resources: safeResources(info.resources),
     role,
     state: r.state,
     statuses: [],
@@ -308,6 +335,7 @@ export function handleCall(m: Master, call: AgentCallJson, streamId: string | un
       const ex = call.exited_executor;
       if (ex === undefined) return { status: 400, body: "Expecting 'exited_executor' to be present" };
       m.counters.inc('master/messages_exited_executor');
+      m.releaseExecutor(agent.id, asFrameworkId(ex.framework_id.value), ex.executor_id.value);
       const fw = m.frameworks.get(asFrameworkId(ex.framework_id.value));
       if (fw !== undefined) {
         m.sendToFramework(fw, {
@@ -339,9 +367,11 @@ export function handleCall(m: Master, call: AgentCallJson, streamId: string | un
 }
 
 /** Tracks the agent's latest state and forwards the update (uuid kept) to the framework (spec §6.6). */
-export function statusUpdate(m: Master, agent: AgentRec, fid: string, raw: TaskStatusJson, latestState: TaskStatusJson['state']): void {
+export function statusUpdate(m: Master, agent: AgentRec, fid: string, received: TaskStatusJson, receivedLatest: TaskStatusJson['state']): void {
   m.counters.inc('master/messages_status_update');
   const fw = m.frameworks.get(asFrameworkId(fid));
+  // While the agent drains, kills carry REASON_AGENT_DRAINING (and become TASK_GONE_BY_OPERATOR with mark_gone).
+  const { status: raw, latestState } = drainedStatus(m, agent.id, fw, received, receivedLatest);
   const tid = asTaskId(raw.task_id.value);
   const status: TaskStatusJson = { ...raw, agent_id: { value: agent.id }, executor_id: raw.executor_id ?? { value: tid } };
   if (status.timestamp === undefined) status.timestamp = m.clock.now() / 1000;

@@ -156,6 +156,8 @@ export interface AgentTasksEnd {
  */
 export function endAgentTasks(m: Master, agentId: AgentId, how: AgentTasksEnd, now: number): Set<FrameworkId> {
   const touched = new Set<FrameworkId>();
+  // The agent left the allocator already; its executors' charges go with it.
+  m.executors.dropAgent(agentId);
   for (const fw of m.frameworks.values()) {
     const pa = isPartitionAware(fw.info);
     for (const t of [...fw.tasks.values(), ...fw.unreachableTasks.values()]) {

@@ -15,6 +15,7 @@ export const MASTER_FLAG_SPECS: readonly FlagSpec[] = [
   { name: 'agent_reregister_timeout', type: 'duration', default: '10mins', help: 'Time recovered agents have to re-register' },
   { name: 'heartbeat_interval', type: 'duration', default: '5secs', help: 'Scheduler stream heartbeat interval' },
   { name: 'max_completed_frameworks', type: 'int', default: '50', help: 'Completed frameworks kept in memory' },
+  { name: 'max_operator_event_stream_subscribers', type: 'int', default: '1000', help: 'Open operator SUBSCRIBE streams kept (the oldest is closed beyond)' },
   { name: 'max_completed_tasks_per_framework', type: 'int', default: '1000', help: 'Completed tasks kept per framework' },
   { name: 'max_body_size', type: 'int', default: String(DEFAULT_BODY_LIMIT), help: 'Largest request body in bytes (413 beyond)' },
   { name: 'roles', type: 'string', help: 'Comma-separated whitelist of roles (unset = any role)' },

@@ -8,7 +8,7 @@ import type { SchedulerCallJson } from '../api/mesos/scheduler.js';
 import { isTerminalState } from '../api/mesos/common.js';
 import { asFrameworkId, newUuid, type AgentId, type FrameworkId } from '../core/ids.js';
 import { errorMessage } from '../core/errors.js';
-import type { Resources } from '../core/resources.js';
+import { Resources } from '../core/resources.js';
 import type { Timer } from '../core/clock.js';
 import { EventStream } from '../transport/event-stream.js';
 import { frameworkRoles, validateFrameworkInfo, validateSuppressed } from './framework-validation.js';
@@ -152,6 +152,7 @@ export function usedByAgent(m: Master, fw: FrameworkRec): Map<AgentId, Resources
     const prev = used.get(t.agentId);
     used.set(t.agentId, prev === undefined ? r : prev.plus(r));
   }
+  for (const e of m.executors.ofFramework(fw.id)) used.set(e.agentId, (used.get(e.agentId) ?? Resources.EMPTY).plus(e.resources));
   return used;
 }
 
@@ -219,6 +220,7 @@ export function removeFramework(m: Master, fw: FrameworkRec): void {
     }
   }
   m.allocator.apply({ type: 'frameworkRemoved', frameworkId: fw.id }, now);
+  m.executors.dropFramework(fw.id);
   const stream = fw.stream;
   fw.stream = undefined;
   fw.streamId = undefined;

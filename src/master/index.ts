@@ -24,6 +24,7 @@ import { registerAgentRoutes } from './http/agent-route.js';
 import { registerOperatorRoutes } from './http/operator-routes.js';
 import { registerRoleRoutes } from './http/quota-routes.js';
 import { registerReservationRoutes } from './http/reservation-routes.js';
+import { registerMaintenanceRoutes } from './http/maintenance-routes.js';
 import { MASTER_FLAG_SPECS } from './flag-specs.js';
 
 export { Master } from './master.js';
@@ -74,6 +75,7 @@ export function masterConfig(flags: FlagValues, port: number): MasterConfig {
     heartbeatIntervalMs: numFlag(flags, 'heartbeat_interval', 5000),
     maxCompletedFrameworks: numFlag(flags, 'max_completed_frameworks', 50),
     maxCompletedTasksPerFramework: numFlag(flags, 'max_completed_tasks_per_framework', 1000),
+    maxOperatorSubscribers: numFlag(flags, 'max_operator_event_stream_subscribers', 1000),
     roles,
     rootSubmissions: flags['root_submissions'] !== false,
   };
@@ -127,6 +129,7 @@ export async function buildMaster(flags: FlagValues, port: number, deps: MasterS
   registerOperatorRoutes(app, master, flags);
   registerRoleRoutes(app, master);
   registerReservationRoutes(app, master);
+  registerMaintenanceRoutes(app, master);
   return { master, app, store };
 }
 

@@ -2,10 +2,11 @@
  * Pure ACCEPT validation (spec §2.5): the offer list, then each TaskInfo of a LAUNCH against the pool of
  * offered resources still unused. Messages follow upstream's master/validation.cpp wording.
  */
-import type { ResourceJson, TaskInfoJson } from '../api/mesos/common.js';
+import type { ExecutorInfoJson, ResourceJson, TaskInfoJson } from '../api/mesos/common.js';
 import type { FrameworkId, OfferId } from '../core/ids.js';
 import { fromWire, type Resources, type WireResource } from '../core/resources.js';
 import { errorMessage } from '../core/errors.js';
+import { checkSpec, healthSpec } from '../api/mesos/health-spec.js';
 import type { OfferRec } from './types.js';
 
 /** The offers of an ACCEPT, or the reason they are invalid. */
@@ -48,6 +49,8 @@ export interface TaskContext {
   readonly available: Resources;
   /** Task ids in use by this framework: active, unreachable, and launched earlier in this ACCEPT. */
   readonly taskIdInUse: (id: string) => boolean;
+  /** True when this framework's executor already runs on the agent: its resources are not charged again. */
+  readonly executorRunning?: (executorId: string) => boolean;
 }
 
 /** Step 3 for one TaskInfo of a LAUNCH (allocation roles already injected). */
@@ -55,16 +58,8 @@ export function validateTask(task: TaskInfoJson, ctx: TaskContext): TaskVerdict 
   const hasCommand = task.command !== undefined;
   const hasExecutor = task.executor !== undefined;
   if (hasCommand === hasExecutor) return { ok: false, message: 'Task should have at least one (but not both) of CommandInfo or ExecutorInfo present' };
-  if (task.task_id.value === '') return { ok: false, message: 'Task ID must not be empty' };
-  if (/[/\\]/.test(task.task_id.value) || task.task_id.value === '.' || task.task_id.value === '..') {
-    return { ok: false, message: `'TaskID.value' '${task.task_id.value}' contains invalid characters` };
-  }
-  if (task.agent_id.value !== ctx.agentId) return { ok: false, message: `Task uses invalid agent: ${task.agent_id.value}` };
-  if (ctx.taskIdInUse(task.task_id.value)) return { ok: false, message: `Task has duplicate ID: ${task.task_id.value}` };
-  const grace = task.kill_policy?.grace_period?.nanoseconds;
-  if (grace !== undefined && grace < 0) return { ok: false, message: "Task's kill policy must have non-negative grace period" };
-  const mct = task.max_completion_time?.nanoseconds;
-  if (mct !== undefined && mct < 0) return { ok: false, message: "Task's max completion time must be non-negative" };
+  const basic = validateTaskBasics(task, ctx);
+  if (basic !== undefined) return { ok: false, message: basic };
   if (task.executor !== undefined) {
     const efid = task.executor.framework_id?.value;
     if (efid !== undefined && efid !== ctx.frameworkId) {
@@ -77,7 +72,7 @@ export function validateTask(task: TaskInfoJson, ctx: TaskContext): TaskVerdict 
   let executorResources: Resources;
   try {
     taskResources = fromWire((task.resources ?? []) as WireResource[]);
-    executorResources = fromWire((task.executor?.resources ?? []) as WireResource[]);
+    executorResources = ctx.executorRunning?.(task.executor?.executor_id.value ?? '') === true ? fromWire([]) : fromWire((task.executor?.resources ?? []) as WireResource[]);
   } catch (e: unknown) {
     return { ok: false, message: `Task uses invalid resources: ${errorMessage(e)}` };
   }
@@ -95,3 +90,94 @@ export function validateTask(task: TaskInfoJson, ctx: TaskContext): TaskVerdict 
   }
   return { ok: true, resources: total };
 }
+
+/** Checks every TaskInfo needs (id, agent, uniqueness, kill policy, completion time); the error message or undefined. */
+function validateTaskBasics(task: TaskInfoJson, ctx: TaskContext): string | undefined {
+  if (task.task_id.value === '') return 'Task ID must not be empty';
+  if (/[/\\]/.test(task.task_id.value) || task.task_id.value === '.' || task.task_id.value === '..') {
+    return `'TaskID.value' '${task.task_id.value}' contains invalid characters`;
+  }
+  if (task.agent_id.value !== ctx.agentId) return `Task uses invalid agent: ${task.agent_id.value}`;
+  if (ctx.taskIdInUse(task.task_id.value)) return `Task has duplicate ID: ${task.task_id.value}`;
+  const grace = task.kill_policy?.grace_period?.nanoseconds;
+  if (grace !== undefined && grace < 0) return "Task's kill policy must have non-negative grace period";
+  const mct = task.max_completion_time?.nanoseconds;
+  if (mct !== undefined && mct < 0) return "Task's max completion time must be non-negative";
+  // The agent validates these too, but upstream refuses them here so the framework hears TASK_ERROR at once.
+  const hc = task.health_check === undefined ? undefined : healthSpec(task.health_check);
+  if (typeof hc === 'string') return `Task uses invalid health check: ${hc}`;
+  const ck = task.check === undefined ? undefined : checkSpec(task.check);
+  if (typeof ck === 'string') return `Task uses invalid check: ${ck}`;
+  return undefined;
+}
+
+/** Per-task resources of a valid group (the first task also carries the new executor's), or the TASK_ERROR message. */
+export type GroupVerdict = { ok: true; resources: Resources[] } | { ok: false; message: string };
+
+function isDockerContainer(c: unknown): boolean {
+  return typeof c === 'object' && c !== null && (c as { type?: unknown }).type === 'DOCKER';
+}
+
+function hasNetworkInfos(c: unknown): boolean {
+  const n = typeof c === 'object' && c !== null ? (c as { network_infos?: unknown }).network_infos : undefined;
+  return Array.isArray(n) && n.length > 0;
+}
+
+/**
+ * Step 3 for a LAUNCH_GROUP (spec §2.5): the executor (type set, not UNKNOWN, no DOCKER container, our
+ * framework, cpus ≥ 0.01, mem ≥ 32 MB and some disk: hard errors, unlike LAUNCH), then each task
+ * (command required, executor unset or identical, unique ids, no DOCKER or network_infos), then the
+ * group's resources plus the executor's (unless it already runs there) against the pool. One bad task
+ * fails the whole group, as upstream.
+ */
+export function validateTaskGroup(executor: ExecutorInfoJson, tasks: readonly TaskInfoJson[], ctx: TaskContext): GroupVerdict {
+  const bad = (message: string): GroupVerdict => ({ ok: false, message });
+  if (executor.type === undefined) return bad("'ExecutorInfo.type' must be set");
+  if (executor.type === 'UNKNOWN') return bad('Unknown executor type');
+  if (executor.type === 'DEFAULT' && executor.command !== undefined) return bad("'ExecutorInfo.command' must not be set for 'DEFAULT' executor");
+  if (executor.type === 'CUSTOM' && executor.command === undefined) return bad("'ExecutorInfo.command' must be set for 'CUSTOM' executor");
+  if (isDockerContainer(executor.container)) return bad('Docker ContainerInfo is not supported on the executor');
+  const efid = executor.framework_id?.value;
+  if (efid !== undefined && efid !== ctx.frameworkId) return bad(`ExecutorInfo has an invalid FrameworkID (Actual: ${efid} vs Expected: ${ctx.frameworkId})`);
+  if (tasks.length === 0) return bad('Task group cannot be empty');
+  let executorResources: Resources;
+  const perTask: Resources[] = [];
+  try {
+    executorResources = fromWire((executor.resources ?? []) as WireResource[]);
+    for (const t of tasks) perTask.push(fromWire((t.resources ?? []) as WireResource[]));
+  } catch (e: unknown) {
+    return bad(`Task group uses invalid resources: ${errorMessage(e)}`);
+  }
+  const eid = executor.executor_id.value;
+  if (executorResources.scalar('cpus') < MIN_EXECUTOR_CPUS) return bad(`Executor '${eid}' uses less cpus (${executorResources.scalar('cpus')}) than the minimum required (${MIN_EXECUTOR_CPUS})`);
+  if (executorResources.scalar('mem') < MIN_EXECUTOR_MEM) return bad(`Executor '${eid}' uses less memory (${executorResources.scalar('mem')}MB) than the minimum required (${MIN_EXECUTOR_MEM}MB)`);
+  if (executorResources.scalar('disk') <= 0) return bad(`Executor '${eid}' must have disk resources`);
+  const seen = new Set<string>();
+  const execText = JSON.stringify(executor);
+  for (const [i, t] of tasks.entries()) {
+    const tid = t.task_id.value;
+    if (seen.has(tid)) return bad(`Duplicate task ID '${tid}' in task group`);
+    seen.add(tid);
+    const basic = validateTaskBasics(t, ctx);
+    if (basic !== undefined) return bad(`Task '${tid}' is invalid: ${basic}`);
+    if (t.executor !== undefined && JSON.stringify(t.executor) !== execText) {
+      return bad(`The 'ExecutorInfo' of task '${tid}' is different from executor '${eid}'`);
+    }
+    if (executor.type === 'DEFAULT' && t.command === undefined) return bad(`Task '${tid}' must have 'CommandInfo' to run under the default executor`);
+    if (isDockerContainer(t.container)) return bad(`Task '${tid}' is using Docker ContainerInfo, which is not supported for task groups`);
+    if (hasNetworkInfos(t.container)) return bad(`Task '${tid}' is not allowed to have NetworkInfo`);
+    if ((perTask[i] ?? fromWire([])).isEmpty()) return bad(`Task '${tid}' uses no resources`);
+  }
+  const running = ctx.executorRunning?.(eid) === true;
+  const first = perTask[0];
+  if (!running && first !== undefined) perTask[0] = first.plus(executorResources);
+  const total = perTask.reduce((a, r) => a.plus(r), fromWire([]));
+  if (!ctx.available.contains(total)) {
+    return bad(`Total resources ${total.toString()} required by task group and its executor are more than available ${ctx.available.toString()}`);
+  }
+  return { ok: true, resources: perTask };
+}
+
+/** Upstream's minimum executor resources (master/constants.hpp), enforced for task groups. */
+export const MIN_EXECUTOR_CPUS = 0.01;
+export const MIN_EXECUTOR_MEM = 32;

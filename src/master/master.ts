@@ -12,7 +12,7 @@ import type { Clock, Timer } from '../core/clock.js';
 import type { AgentId, FrameworkId, MasterId, OfferId } from '../core/ids.js';
 import { MasterIdMinter } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
-import type { Resources } from '../core/resources.js';
+import { Resources } from '../core/resources.js';
 import { MESOS_VERSION } from '../core/version.js';
 import { errorMessage } from '../core/errors.js';
 import { isTerminalState, type FrameworkInfoJson } from '../api/mesos/common.js';
@@ -25,11 +25,15 @@ import { performance } from 'node:perf_hooks';
 import { hasCapability } from './statuses.js';
 import type { AgentRec, FrameworkRec, MasterConfig, OfferRec, TaskRec } from './types.js';
 import { buildOffer } from './offers.js';
+import { ExecutorBook, type ExecutorRec } from './executors.js';
 import * as lifecycle from './framework-lifecycle.js';
 import * as calls from './scheduler-calls.js';
 import * as agentHandlers from './agent-handlers.js';
 import type { AgentCallJson } from '../api/agora/agent-protocol.js';
 import { OperatorEvents } from './http/operator-v1-events.js';
+import { recoverMaintenance, unavailabilityOf } from './maintenance.js';
+import { maintenanceTick } from './maintenance-drain.js';
+import { rescindForQuota, rescindForWeights } from './rescind-on-change.js';
 
 /** Everything the actor needs; it does no I/O except through streams and the registry. */
 export interface MasterDeps {
@@ -83,11 +87,16 @@ export class Master {
   readonly knownFrameworks = new Map<string, FrameworkInfoJson>();
   readonly agents = new Map<AgentId, AgentRec>();
   readonly offers = new Map<OfferId, OfferRec>();
+  /** Custom and default executors with resources of their own, held until EXITED_EXECUTOR. */
+  readonly executors = new ExecutorBook();
   /** Stream id of each agent's latest SUBSCRIBE: an older one that finishes admission later is stale. */
   readonly agentSubscriptions = new Map<AgentId, string>();
 
   private allocationTimer: Timer | undefined;
   private pendingCycle: Timer | undefined;
+  /** Agents marked for the pending immediate cycle, or all of them (see triggerAllocation). */
+  private readonly pendingAgents = new Set<AgentId>();
+  private pendingAll = false;
   private stopped = false;
 
   constructor(deps: MasterDeps) {
@@ -99,6 +108,7 @@ export class Master {
     this.registry = deps.registry;
     this.ids = new MasterIdMinter(deps.masterId);
     this.roleSettings = new RoleSettings(deps.registry, deps.allocator, () => deps.clock.now(), deps.initialWeights);
+    this.roleSettings.onChange = (c) => (c.kind === 'weights' ? rescindForWeights(this, c.roles) : rescindForQuota(this, c.quota));
     this.startTime = deps.clock.now();
     const { ip, port, hostname } = deps.config;
     this.masterInfo = {
@@ -124,6 +134,7 @@ export class Master {
     }
     agentHandlers.recoverAgents(this, snap.agents);
     this.roleSettings.recover(snap);
+    recoverMaintenance(this, snap);
   }
 
   /** Starts the periodic allocation. */
@@ -226,23 +237,33 @@ export class Master {
     return agent.stream.send(event);
   }
 
-  /** Schedules one immediate allocation cycle (coalesced). */
-  triggerAllocation(): void {
-    if (this.pendingCycle !== undefined || this.stopped) return;
+  /**
+   * Schedules one immediate allocation cycle. Triggers of the same tick are batched into one cycle: with
+   * `agentId` (a newly added agent) only the agents marked this way are visited, as upstream's
+   * `allocate(slaveId)`; without (revive, new framework, maintenance...) every agent is.
+   */
+  triggerAllocation(agentId?: AgentId): void {
+    if (this.stopped) return;
+    if (agentId === undefined) this.pendingAll = true;
+    else this.pendingAgents.add(agentId);
+    if (this.pendingCycle !== undefined) return;
     this.pendingCycle = this.clock.after(0, () => {
       this.pendingCycle = undefined;
-      this.runAllocation();
+      const only = this.pendingAll ? undefined : new Set(this.pendingAgents);
+      this.pendingAll = false;
+      this.pendingAgents.clear();
+      this.runAllocation(only);
     });
   }
 
-  /** One allocation cycle: turns the allocator's batches into offers, one OFFERS event per framework. */
-  runAllocation(): void {
+  /** One allocation cycle (over `only` agents, or all): turns the allocator's batches into offers, one OFFERS event per framework. */
+  runAllocation(only?: ReadonlySet<AgentId>): void {
     if (this.stopped) return;
     const now = this.clock.now();
     let batches;
     const started = performance.now();
     try {
-      batches = this.allocator.cycle(now);
+      batches = this.allocator.cycle(now, only);
       this.allocationRunTimer.record(performance.now() - started);
     } catch (e: unknown) {
       this.log.error({ err: errorMessage(e) }, 'allocation cycle failed');
@@ -272,10 +293,14 @@ export class Master {
       if (fw === undefined) continue;
       const json = list.flatMap((o) => {
         const agent = this.agents.get(o.agentId);
-        return agent === undefined ? [] : [buildOffer(o, agent, fw, this.tasksOnAgent(agent.id, fw.id))];
+        if (agent === undefined) return [];
+        const offer = buildOffer(o, agent, fw, this.tasksOnAgent(agent.id, fw.id));
+        const unavailability = unavailabilityOf(this, agent);
+        return [unavailability !== undefined ? { ...offer, unavailability } : offer];
       });
       this.sendToFramework(fw, { type: 'OFFERS', offers: { offers: json } });
     }
+    maintenanceTick(this);
   }
 
   /**
@@ -320,6 +345,25 @@ export class Master {
       { type: 'resourcesRecovered', frameworkId: task.frameworkId, agentId: task.agentId, resources: task.resources },
       this.clock.now(),
     );
+  }
+
+  /** Starts charging an executor's own resources (its first task is being launched). */
+  addExecutor(rec: ExecutorRec): void {
+    this.executors.add(rec);
+  }
+
+  /** The executor ended (EXITED_EXECUTOR): its resources go back to the allocator once. */
+  releaseExecutor(agentId: AgentId, frameworkId: FrameworkId, executorId: string): void {
+    const rec = this.executors.remove(agentId, frameworkId, executorId);
+    if (rec === undefined || rec.resources.isEmpty()) return;
+    this.allocator.apply({ type: 'resourcesRecovered', frameworkId, agentId, resources: rec.resources }, this.clock.now());
+  }
+
+  /** Resources charged to executors on an agent (optionally of one framework). */
+  executorResources(agentId: AgentId, frameworkId?: FrameworkId): Resources {
+    let r = Resources.EMPTY;
+    for (const e of this.executors.onAgent(agentId)) if (frameworkId === undefined || e.frameworkId === frameworkId) r = r.plus(e.resources);
+    return r;
   }
 
   /** Moves a task from the active map to the bounded completed list. */

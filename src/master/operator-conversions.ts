@@ -41,6 +41,7 @@ export function operatorConvert(
       if (r !== undefined) used = used.plus(r.unallocated());
     }
   }
+  used = used.plus(m.executorResources(agent.id).unallocated());
   if (!agent.total.minus(used).contains(consumed)) {
     return { status: 409, message: `Agent ${agent.id} does not have enough resources for this operation: ${consumed.toString()}` };
   }

@@ -11,6 +11,8 @@ const AGENTS = 'master/registry/agents/';
 const FRAMEWORKS = 'master/registry/frameworks/';
 const WEIGHTS = 'master/registry/weights/';
 const QUOTAS = 'master/registry/quotas/';
+const MAINTENANCE = 'master/registry/maintenance';
+const AGENT_DRAINS = 'master/registry/agent-drains/';
 
 /** Registry state of an agent. */
 export type RegistryAgentState = 'admitted' | 'unreachable' | 'gone';
@@ -45,12 +47,28 @@ export interface RegistryQuota {
   readonly limits: Readonly<Record<string, number>>;
 }
 
+/** The maintenance schedule (`maintenance.Schedule` JSON) and the mode of each scheduled machine. */
+export interface RegistryMaintenance {
+  readonly schedule: unknown;
+  readonly machines: readonly { readonly id: { readonly hostname?: string; readonly ip?: string }; readonly mode: 'DRAINING' | 'DOWN' }[];
+}
+
+/** An agent the operator deactivated or is draining (DRAIN_AGENT / DEACTIVATE_AGENT). */
+export interface RegistryAgentDrain {
+  readonly agent_id: string;
+  /** DrainInfo JSON (`{state, config}`) when draining; absent for a plain deactivation. */
+  readonly drain_info?: unknown;
+}
+
 /** Everything recovered at start-up. */
 export interface RegistrySnapshot {
   readonly agents: readonly RegistryAgent[];
   readonly frameworks: readonly RegistryFramework[];
   readonly weights: readonly RegistryWeight[];
   readonly quotas: readonly RegistryQuota[];
+  /** Absent when no schedule was ever stored. */
+  readonly maintenance?: RegistryMaintenance;
+  readonly agentDrains?: readonly RegistryAgentDrain[];
 }
 
 /** Durable registry over a Store; writes are serialised CAS puts. */
@@ -78,7 +96,25 @@ export class Registry {
     }
     const weights = await this.loadAll<RegistryWeight>(WEIGHTS);
     const quotas = await this.loadAll<RegistryQuota>(QUOTAS);
-    return { agents, frameworks, weights, quotas };
+    const agentDrains = await this.loadAll<RegistryAgentDrain>(AGENT_DRAINS);
+    const m = await getJson<RegistryMaintenance>(this.store, MAINTENANCE);
+    if (m !== undefined) this.versions.set(MAINTENANCE, m.version);
+    return { agents, frameworks, weights, quotas, agentDrains, ...(m !== undefined ? { maintenance: m.value } : {}) };
+  }
+
+  /** Stores the maintenance schedule and machine modes; resolves once durable. */
+  putMaintenance(m: RegistryMaintenance): Promise<void> {
+    return this.write(MAINTENANCE, m);
+  }
+
+  /** Stores an agent's deactivation / drain state; resolves once durable. */
+  putAgentDrain(d: RegistryAgentDrain): Promise<void> {
+    return this.write(AGENT_DRAINS + encodeURIComponent(d.agent_id), d);
+  }
+
+  /** Forgets an agent's deactivation (REACTIVATE_AGENT); resolves once durable. */
+  removeAgentDrain(agentId: string): Promise<void> {
+    return this.remove(AGENT_DRAINS + encodeURIComponent(agentId));
   }
 
   private async loadAll<T>(prefix: string): Promise<T[]> {

@@ -31,10 +31,15 @@ export function parseWeightsFlag(text: string): Map<string, number> {
   return out;
 }
 
+/** What an operator changed: weights of some roles, or one role's quota (empty maps = removed). */
+export type RoleSettingsChange = { readonly kind: 'weights'; readonly roles: readonly string[] } | { readonly kind: 'quota'; readonly quota: RoleQuota };
+
 /** Weights and quotas; see the module comment. */
 export class RoleSettings {
   private readonly weights = new Map<string, number>();
   private readonly quotas = new Map<string, RoleQuota>();
+  /** Called after an operator change was applied (not on recovery): the master rescinds offers there. */
+  onChange: ((change: RoleSettingsChange) => void) | undefined;
 
   constructor(
     private readonly registry: Registry,
@@ -69,6 +74,7 @@ export class RoleSettings {
     await Promise.all(list.map((w) => this.registry.putWeight({ role: w.role, weight: w.weight })));
     for (const w of list) this.weights.set(w.role, w.weight);
     this.allocator.apply({ type: 'weightsUpdated', weights: new Map(list.map((w) => [w.role, w.weight])) }, this.now());
+    this.onChange?.({ kind: 'weights', roles: list.map((w) => w.role) });
   }
 
   quota(role: string): RoleQuota | undefined {
@@ -84,6 +90,7 @@ export class RoleSettings {
   async setQuota(q: RoleQuota): Promise<void> {
     await this.registry.putQuota({ role: q.role, guarantees: Object.fromEntries(q.guarantees), limits: Object.fromEntries(q.limits) });
     this.applyQuota(q);
+    this.onChange?.({ kind: 'quota', quota: q });
   }
 
   /** Removes a role's quota; durable before applied. */
@@ -91,6 +98,7 @@ export class RoleSettings {
     await this.registry.removeQuota(role);
     this.quotas.delete(role);
     this.allocator.apply({ type: 'quotaUpdated', role, guarantees: new Map(), limits: new Map() }, this.now());
+    this.onChange?.({ kind: 'quota', quota: { role, guarantees: new Map(), limits: new Map() } });
   }
 
   private applyQuota(q: RoleQuota): void {

@@ -3,19 +3,20 @@
  * SUPPRESS, KILL, SHUTDOWN, ACKNOWLEDGE, RECONCILE (§6.7), MESSAGE, REQUEST and TEARDOWN (§2.6).
  */
 import type { SchedulerCallJson, OfferOperationJson } from '../api/mesos/scheduler.js';
-import { isTerminalState, type TaskInfoJson } from '../api/mesos/common.js';
+import { isTerminalState, type ExecutorInfoJson, type TaskInfoJson } from '../api/mesos/common.js';
 import { asAgentId, asTaskId, type OfferId } from '../core/ids.js';
-import { Resources } from '../core/resources.js';
+import { Resources, fromWire, type WireResource } from '../core/resources.js';
 import { assertNever } from '../core/errors.js';
 import { removeFramework } from './framework-lifecycle.js';
-import { injectAllocationRole, validateOffers, validateTask } from './launch-validation.js';
+import { injectAllocationRole, validateOffers, validateTask, validateTaskGroup, type TaskContext } from './launch-validation.js';
 import type { Master } from './master.js';
 import { countFramework } from './metrics.js';
 import { refuseMsOf } from './offers.js';
 import { isConversionOp, OfferConversions, operationError } from './resource-conversions.js';
 import { explicitAnswer, latestStateAnswer, type ReconcileView } from './reconciliation.js';
 import { isPartitionAware, masterStatus } from './statuses.js';
-import type { FrameworkRec, TaskRec } from './types.js';
+import type { AgentRec, FrameworkRec, TaskRec } from './types.js';
+import { answerInverseOffers, clearInverseFilters } from './maintenance-inverse.js';
 
 /** Dispatches one call of a subscribed framework. */
 export function dispatch(m: Master, fw: FrameworkRec, call: SchedulerCallJson): void {
@@ -60,7 +61,11 @@ export function dispatch(m: Master, fw: FrameworkRec, call: SchedulerCallJson): 
       m.counters.inc('master/messages_resource_request');
       return;
     case 'ACCEPT_INVERSE_OFFERS':
-    case 'DECLINE_INVERSE_OFFERS':
+    case 'DECLINE_INVERSE_OFFERS': {
+      const answer = type === 'ACCEPT_INVERSE_OFFERS' ? call.accept_inverse_offers : call.decline_inverse_offers;
+      answerInverseOffers(m, fw, answer?.inverse_offer_ids ?? [], answer?.filters, type === 'ACCEPT_INVERSE_OFFERS');
+      return;
+    }
     case 'ACKNOWLEDGE_OPERATION_STATUS':
       return;
     case 'RECONCILE_OPERATIONS':
@@ -123,38 +128,31 @@ function accept(m: Master, fw: FrameworkRec, call: SchedulerCallJson): void {
   const launchedHere = new Set<string>();
   const inUse = (id: string): boolean =>
     launchedHere.has(id) || fw.tasks.has(asTaskId(id)) || fw.unreachableTasks.has(asTaskId(id));
+  // Executors already running (or started by this ACCEPT) on the agent: their resources are charged once.
+  const executorRunning = (eid: string): boolean => m.executors.has(first.agentId, fw.id, eid);
+  const ctx = { frameworkId: fw.id, agentId: first.agentId, taskIdInUse: inUse, executorRunning };
   for (const op of ops) {
     if (op.type === 'LAUNCH') {
       for (const raw of op.launch?.task_infos ?? []) {
         const task: TaskInfoJson = { ...raw, resources: injectAllocationRole(raw.resources, first.role) };
         if (task.executor !== undefined) task.executor = { ...task.executor, resources: injectAllocationRole(task.executor.resources, first.role) };
-        const v = validateTask(task, { frameworkId: fw.id, agentId: first.agentId, available: pool, taskIdInUse: inUse });
+        const v = validateTask(task, { ...ctx, available: pool });
         if (!v.ok) {
           taskError(m, fw, task, 'REASON_TASK_INVALID', v.message);
           continue;
         }
         pool = pool.minus(v.resources);
         launchedHere.add(task.task_id.value);
-        const rec: TaskRec = {
-          id: asTaskId(task.task_id.value),
-          frameworkId: fw.id,
-          agentId: first.agentId,
-          info: task,
-          resources: v.resources,
-          role: first.role,
-          state: 'TASK_STAGING',
-          statuses: [],
-          delivered: false,
-          released: false,
-          firstTimestamp: now / 1000,
-        };
-        fw.tasks.set(rec.id, rec);
+        const taskOwn = task.executor === undefined ? v.resources : v.resources.minus(chargeExecutor(m, fw, first.agentId, task.executor));
+        const rec = addTask(m, fw, task, taskOwn, first.role, now);
         if (agent !== undefined) rec.delivered = m.sendToAgent(agent, { type: 'RUN_TASK', run_task: { framework: fw.info, task } });
         m.operatorEvents.taskAdded(rec);
       }
     } else if (op.type === 'LAUNCH_GROUP') {
-      for (const t of op.launch_group?.task_group.tasks ?? []) {
-        taskError(m, fw, t, 'REASON_TASK_GROUP_INVALID', 'LAUNCH_GROUP is not supported yet');
+      const left = launchGroup(m, fw, op, { ...ctx, available: pool }, first.role, agent);
+      if (left !== undefined && op.launch_group !== undefined) {
+        pool = left;
+        for (const t of op.launch_group.task_group.tasks ?? []) launchedHere.add(t.task_id.value);
       }
     } else if (isConversionOp(op.type)) {
       pool = conversions.apply(op, op.type, pool);
@@ -166,6 +164,68 @@ function accept(m: Master, fw: FrameworkRec, call: SchedulerCallJson): void {
   if (!pool.isEmpty()) {
     m.allocator.apply({ type: 'resourcesRecovered', frameworkId: fw.id, agentId: first.agentId, resources: pool, refuseMs: refuseMsOf(acc.filters) }, now);
   }
+}
+
+function addTask(m: Master, fw: FrameworkRec, task: TaskInfoJson, resources: Resources, role: string, now: number): TaskRec {
+  const rec: TaskRec = {
+    id: asTaskId(task.task_id.value),
+    frameworkId: fw.id,
+    agentId: asAgentId(task.agent_id.value),
+    info: task,
+    resources,
+    role,
+    state: 'TASK_STAGING',
+    statuses: [],
+    delivered: false,
+    released: false,
+    firstTimestamp: now / 1000,
+  };
+  fw.tasks.set(rec.id, rec);
+  return rec;
+}
+
+/**
+ * LAUNCH_GROUP (spec §2.5): validates the whole group (one bad task fails all of them with TASK_ERROR,
+ * REASON_TASK_GROUP_INVALID), then records every task (its `executor` set to the group's, so views show
+ * the executor id) and hands the group to the agent in one RUN_TASK_GROUP. Returns the remaining pool
+ * (undefined when the group was rejected).
+ */
+function launchGroup(m: Master, fw: FrameworkRec, op: OfferOperationJson, ctx: TaskContext, role: string, agent: AgentRec | undefined): Resources | undefined {
+  const lg = op.launch_group;
+  if (lg === undefined) return undefined;
+  const executor: ExecutorInfoJson = { ...lg.executor, resources: injectAllocationRole(lg.executor.resources, role), framework_id: { value: fw.id } };
+  const tasks: TaskInfoJson[] = (lg.task_group.tasks ?? []).map((raw) => ({ ...raw, resources: injectAllocationRole(raw.resources, role) }));
+  const v = validateTaskGroup(executor, tasks, ctx);
+  if (!v.ok) {
+    for (const t of tasks) taskError(m, fw, t, 'REASON_TASK_GROUP_INVALID', v.message);
+    return undefined;
+  }
+  const now = m.clock.now();
+  let pool = ctx.available;
+  // The first task's share includes a new executor's resources: those are charged to the executor instead.
+  const fresh = ctx.executorRunning?.(executor.executor_id.value) !== true;
+  const executorOwn = fresh ? chargeExecutor(m, fw, ctx.agentId, executor) : Resources.EMPTY;
+  const recs = tasks.map((t, i) => {
+    const r = v.resources[i] ?? Resources.EMPTY;
+    pool = pool.minus(r);
+    return addTask(m, fw, { ...t, executor }, i === 0 ? r.minus(executorOwn) : r, role, now);
+  });
+  const delivered =
+    agent !== undefined &&
+    m.sendToAgent(agent, { type: 'RUN_TASK_GROUP', run_task_group: { framework: fw.info, executor, task_group: { tasks: tasks.map(({ executor: _e, ...t }) => t) } } });
+  for (const rec of recs) {
+    rec.delivered = delivered;
+    m.operatorEvents.taskAdded(rec);
+  }
+  return pool;
+}
+
+/** Starts charging a new executor's own resources on the agent (spec §3.4); returns them. */
+function chargeExecutor(m: Master, fw: FrameworkRec, agentId: string, executor: ExecutorInfoJson): Resources {
+  if (m.executors.has(agentId, fw.id, executor.executor_id.value)) return Resources.EMPTY;
+  const own = fromWire((executor.resources ?? []) as WireResource[]);
+  m.addExecutor({ agentId: asAgentId(agentId), frameworkId: fw.id, info: executor, resources: own });
+  return own;
 }
 
 function taskError(m: Master, fw: FrameworkRec, task: TaskInfoJson, reason: 'REASON_TASK_INVALID' | 'REASON_TASK_GROUP_INVALID', message: string): void {
@@ -201,7 +261,10 @@ function reviveOrSuppress(m: Master, fw: FrameworkRec, kind: 'revive' | 'suppres
     else fw.suppressed.add(r);
   }
   m.allocator.apply({ type: kind, frameworkId: fw.id, roles: target }, m.clock.now());
-  if (kind === 'revive') m.triggerAllocation();
+  if (kind === 'revive') {
+    clearInverseFilters(m, fw.id);
+    m.triggerAllocation();
+  }
 }
 
 function kill(m: Master, fw: FrameworkRec, call: SchedulerCallJson): void {

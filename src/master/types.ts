@@ -112,6 +112,8 @@ export interface MasterConfig {
   readonly heartbeatIntervalMs: number;
   readonly maxCompletedFrameworks: number;
   readonly maxCompletedTasksPerFramework: number;
+  /** `--max_operator_event_stream_subscribers` (default 1000). */
+  readonly maxOperatorSubscribers?: number;
   readonly roles: readonly string[] | undefined;
   readonly rootSubmissions: boolean;
 }

@@ -127,9 +127,13 @@ export interface AllocatorConfig {
 export interface Allocator {
   /** Applies one event at time `now` (ms). Never throws for unknown ids: it ignores them. */
   apply(event: AllocatorEvent, now: number): void;
-  /** Runs one allocation pass over all agents and returns the offers, in a deterministic order. */
-  cycle(now: number): readonly OfferBatch[];
-  /** Per framework-role, why nothing was offered in the last cycle. */
+  /**
+   * Runs one allocation pass and returns the offers, in a deterministic order. `agents` restricts the pass
+   * to those agents (upstream's `allocate(slaveId)`, e.g. right after an agent was added); by default
+   * every agent is visited.
+   */
+  cycle(now: number, agents?: ReadonlySet<AgentId>): readonly OfferBatch[];
+  /** Per framework-role, why nothing was offered in the last full cycle (targeted cycles do not change it). */
   lastCycleStarvation(): readonly StarvationReport[];
   /** Dominant share per role (for metrics: allocator/mesos/roles/<role>/shares/dominant). */
   roleShares(): ReadonlyMap<string, number>;

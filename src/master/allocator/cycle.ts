@@ -3,7 +3,7 @@
  * DRF order, frameworks in DRF order inside each role; each eligible framework-role receives everything
  * left on the agent that is allocatable to its role. Deterministic for a given Rng and books.
  */
-import type { FrameworkId } from '../../core/ids.js';
+import type { AgentId, FrameworkId } from '../../core/ids.js';
 import type { Resources } from '../../core/resources.js';
 import type { Rng } from '../../core/rng.js';
 import { shuffled } from '../../core/rng.js';
@@ -122,7 +122,15 @@ interface Ctx {
  * Runs one pass, mutating the books (offered resources become held) and returning the offers. With quota,
  * stage 1 first visits every agent for roles with unmet guarantees only; stage 2 is the plain DRF pass.
  */
-export function runCycle(books: Accounting, filters: RefuseFilters, config: CycleConfig, rng: Rng, now: number, quotas?: Quotas): CycleResult {
+export function runCycle(
+  books: Accounting,
+  filters: RefuseFilters,
+  config: CycleConfig,
+  rng: Rng,
+  now: number,
+  quotas?: Quotas,
+  only?: ReadonlySet<AgentId>,
+): CycleResult {
   const ctx: Ctx = {
     books,
     filters,
@@ -137,11 +145,14 @@ export function runCycle(books: Accounting, filters: RefuseFilters, config: Cycl
     quotaLimited: new Map(),
     anyMinOverride: [...books.frameworks.values()].some((f) => f.minAllocatable.size > 0),
   };
-  const agents = shuffled([...books.agents.values()], rng);
+  // A targeted pass (`only`) visits the given agents in insertion order before the shuffle: deterministic.
+  const picked: AgentState[] = only === undefined ? [...books.agents.values()] : [...only].flatMap((id) => books.agents.get(id) ?? []);
+  const agents = shuffled(picked, rng);
   if (ctx.quota !== undefined) for (const agent of agents) visit(agent, ctx);
   ctx.stage = 2;
   for (const agent of agents) visit(agent, ctx);
-  return { offers: ctx.offers, starvation: starvationOf(books, ctx) };
+  // A targeted pass does not produce a starvation report (it saw a few agents only).
+  return { offers: ctx.offers, starvation: only === undefined ? starvationOf(books, ctx) : [] };
 }
 
 function visit(agent: AgentState, ctx: Ctx): void {

@@ -101,12 +101,13 @@ export class DrfAllocator implements Allocator {
     }
   }
 
-  cycle(now: number): readonly OfferBatch[] {
+  cycle(now: number, agents?: ReadonlySet<AgentId>): readonly OfferBatch[] {
     this.lastNow = Math.max(this.lastNow, now);
     const rng = this.rng.fork(`allocation-cycle-${this.cycles++}`);
     this.seed = rng.seed;
-    const result = runCycle(this.books, this.filters, this.config, rng, now, this.quotas);
-    this.starvation = result.starvation;
+    const result = runCycle(this.books, this.filters, this.config, rng, now, this.quotas, agents);
+    // A targeted pass saw a few agents only: the "why nothing" report stays the last full cycle's.
+    if (agents === undefined) this.starvation = result.starvation;
     return result.offers;
   }
 

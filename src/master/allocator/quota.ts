@@ -178,8 +178,8 @@ export class QuotaCycle {
 
   /**
    * Most unreserved resources (thousandths by slot; Infinity = unbounded) role may receive now. Stage 1:
-   * only towards unmet guarantees (other scalars 0). Stage 2: within limits and leaving the headroom other
-   * roles' unmet guarantees need.
+   * guaranteed scalars only towards unmet guarantees, other scalars as in stage 2. Stage 2: within limits
+   * and leaving the headroom other roles' unmet guarantees need.
    */
   cap(role: string, stage: 1 | 2): readonly number[] {
     const key = `${stage}${role}`;
@@ -203,14 +203,19 @@ export class QuotaCycle {
         if (l !== Infinity) cap[s] = Math.min(cap[s] ?? Infinity, Math.max(0, l - (c[s] ?? 0)));
       }
     }
+    const guaranteed: boolean[] = new Array<boolean>(n).fill(false);
     if (stage === 1) {
+      // Guaranteed resources only towards the unmet guarantee (no headroom check, as before); the others
+      // (e.g. mem for a cpus-only guarantee) as in stage 2, within limits and headroom, as upstream's
+      // stage 1 does: an offer of guaranteed cpus without any mem would be of no use.
       const towards: Vec = new Array<number>(n).fill(0);
       for (const q of chain) {
         const u = this.unmet(q);
+        const g = this.quotas.vectors(q)?.guarantees ?? [];
         for (let s = 0; s < u.length; s++) towards[s] = Math.max(towards[s] ?? 0, u[s] ?? 0);
+        for (let s = 0; s < g.length; s++) if ((g[s] ?? 0) > 0) guaranteed[s] = true;
       }
-      for (let s = 0; s < n; s++) cap[s] = Math.min(cap[s] ?? Infinity, towards[s] ?? 0);
-      return cap;
+      for (let s = 0; s < n; s++) if (guaranteed[s] === true) cap[s] = Math.min(cap[s] ?? Infinity, towards[s] ?? 0);
     }
     if (!this.anyGuarantee) return cap;
     // Headroom: free unreserved − Σ unmet guarantees of top quota roles, plus what this role's own unmet
@@ -223,7 +228,7 @@ export class QuotaCycle {
     const own = chain[0] === undefined ? [] : this.unmet(chain[0]);
     for (let s = 0; s < required.length; s++) {
       const need = required[s] ?? 0;
-      if (need <= 0) continue;
+      if (need <= 0 || guaranteed[s] === true) continue;
       const allowance = Math.max(0, (this.available[s] ?? 0) - need + (own[s] ?? 0));
       cap[s] = Math.min(cap[s] ?? Infinity, allowance);
     }

@@ -46,7 +46,7 @@ export function metricsJson(m: Master): Record<string, number> {
   out['master/event_queue_messages'] = 0;
   out['master/event_queue_dispatches'] = 0;
   out['master/event_queue_http_requests'] = 0;
-  out['master/operator_event_stream_subscribers'] = 0;
+  out['master/operator_event_stream_subscribers'] = m.operatorEvents.subscriberCount;
   for (const [role, share] of m.allocator.roleShares()) out[`allocator/mesos/roles/${role}/shares/dominant`] = share;
   for (const [role, n] of m.allocator.activeFilters()) out[`allocator/mesos/offer_filters/roles/${role}/active`] = n;
   for (const fw of fws) {

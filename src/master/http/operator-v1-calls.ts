@@ -9,6 +9,9 @@ import { validateRole } from '../framework-validation.js';
 import type { Master } from '../master.js';
 import { metricsJson } from './metrics-json.js';
 import { markAgentGone } from './operator-v1-gone.js';
+import { runMaintenanceCall } from './maintenance-calls.js';
+import { runMasterFilesCall } from './operator-v1-files.js';
+import type { LoggingLevel } from '../../core/logging-level.js';
 import {
   getAgents,
   getExecutors,
@@ -32,25 +35,16 @@ export type OperatorReply = { readonly kind: 'response'; readonly body: Record<s
 /** What the calls need besides the master: the `/flags` view. */
 export interface OperatorContext {
   readonly displayFlags: () => Record<string, string>;
+  /** GET/SET_LOGGING_LEVEL state (registerOperatorV1Routes creates one when absent). */
+  readonly loggingLevel?: LoggingLevel;
 }
 
 const NOT_IMPLEMENTED: ReadonlySet<MasterCallType> = new Set<MasterCallType>([
-  'SET_LOGGING_LEVEL',
-  'LIST_FILES',
-  'READ_FILE',
-  'GET_MAINTENANCE_STATUS',
-  'GET_MAINTENANCE_SCHEDULE',
-  'UPDATE_MAINTENANCE_SCHEDULE',
-  'START_MAINTENANCE',
-  'STOP_MAINTENANCE',
   'SET_QUOTA',
   'REMOVE_QUOTA',
   'GET_OPERATIONS',
   'GROW_VOLUME',
   'SHRINK_VOLUME',
-  'DRAIN_AGENT',
-  'DEACTIVATE_AGENT',
-  'REACTIVATE_AGENT',
 ]);
 
 /** The sub-message each call needs (validation step, spec §1.5: 400 when absent). */
@@ -59,6 +53,15 @@ const REQUIRED_FIELD: Partial<Record<MasterCallType, keyof MasterCallJson>> = {
   UPDATE_QUOTA: 'update_quota',
   TEARDOWN: 'teardown',
   MARK_AGENT_GONE: 'mark_agent_gone',
+  UPDATE_MAINTENANCE_SCHEDULE: 'update_maintenance_schedule',
+  START_MAINTENANCE: 'start_maintenance',
+  STOP_MAINTENANCE: 'stop_maintenance',
+  DRAIN_AGENT: 'drain_agent',
+  DEACTIVATE_AGENT: 'deactivate_agent',
+  REACTIVATE_AGENT: 'reactivate_agent',
+  SET_LOGGING_LEVEL: 'set_logging_level',
+  LIST_FILES: 'list_files',
+  READ_FILE: 'read_file',
 };
 
 /** Validates a decoded call; the message follows `Failed to validate master::Call: `. */
@@ -107,7 +110,12 @@ export async function runCall(m: Master, call: MasterCallJson, ctx: OperatorCont
       return response(type, 'get_metrics', { metrics });
     }
     case 'GET_LOGGING_LEVEL':
-      return response(type, 'get_logging_level', { level: 0 });
+      return response(type, 'get_logging_level', { level: ctx.loggingLevel?.current ?? 0 });
+    case 'SET_LOGGING_LEVEL':
+    case 'LIST_FILES':
+    case 'READ_FILE':
+      if (ctx.loggingLevel === undefined) return status(501, `${type} is not available`);
+      return runMasterFilesCall(call, ctx.loggingLevel);
     case 'GET_STATE':
       return response(type, 'get_state', getState(m));
     case 'GET_AGENTS':
@@ -141,6 +149,17 @@ export async function runCall(m: Master, call: MasterCallJson, ctx: OperatorCont
     case 'MARK_AGENT_GONE': {
       const r = await markAgentGone(m, call.mark_agent_gone?.agent_id.value ?? '');
       return status(r.status, r.body);
+    }
+    case 'GET_MAINTENANCE_STATUS':
+    case 'GET_MAINTENANCE_SCHEDULE':
+    case 'UPDATE_MAINTENANCE_SCHEDULE':
+    case 'START_MAINTENANCE':
+    case 'STOP_MAINTENANCE':
+    case 'DRAIN_AGENT':
+    case 'DEACTIVATE_AGENT':
+    case 'REACTIVATE_AGENT': {
+      const r = await runMaintenanceCall(m, call);
+      return r.kind === 'response' ? response(type, r.field, r.body) : status(r.status, r.body);
     }
     case 'RESERVE_RESOURCES': {
       const c = call.reserve_resources;

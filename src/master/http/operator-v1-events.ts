@@ -30,8 +30,13 @@ export class OperatorEvents {
 
   constructor(
     private readonly m: Master,
-    private readonly maxSubscribers = MAX_OPERATOR_SUBSCRIBERS,
+    private readonly maxSubscribers?: number,
   ) {}
+
+  /** The constructor's limit, else the master's `--max_operator_event_stream_subscribers` (read per subscribe: the master's config is set after this object is built). */
+  private get limit(): number {
+    return Math.max(1, this.maxSubscribers ?? this.m.config.maxOperatorSubscribers ?? MAX_OPERATOR_SUBSCRIBERS);
+  }
 
   /** Number of open subscriber streams. */
   get subscriberCount(): number {
@@ -50,7 +55,7 @@ export class OperatorEvents {
       },
     });
     this.streams.push(stream);
-    while (this.streams.length > this.maxSubscribers) this.streams[0]?.close();
+    while (this.streams.length > this.limit) this.streams[0]?.close();
     stream.send({ type: 'SUBSCRIBED', subscribed: { get_state: getState(this.m), heartbeat_interval_seconds: OPERATOR_HEARTBEAT_MS / 1000 } });
     stream.send({ type: 'HEARTBEAT' });
   }

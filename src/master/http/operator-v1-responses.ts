@@ -12,6 +12,7 @@ import type { AgentRec, FrameworkRec, TaskRec } from '../types.js';
 import { quotaStatusJson } from './quota-routes.js';
 import { rolesJson } from './roles-json.js';
 import { versionJson } from './state-json.js';
+import { agentMaintenanceFields } from '../maintenance.js';
 
 type Json = Record<string, unknown>;
 
@@ -77,7 +78,7 @@ export function v1Agent(m: Master, a: AgentRec): Json {
   const out: Json = {
     agent_info: { port: 5051, ...a.info, id: { value: a.id } },
     active: a.state === 'registered',
-    deactivated: false,
+    ...agentMaintenanceFields(m, a.id),
     version: a.version,
     pid: `slave(1)@${a.ip}:${a.port}`,
     registered_time: timeInfo(a.registeredTime),

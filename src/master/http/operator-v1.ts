@@ -10,6 +10,7 @@ import { MasterCall, type MasterCallJson } from '../../api/mesos/operator.js';
 import { DecodeError, parseAndDecode } from '../../api/proto-json.js';
 import { errorMessage } from '../../core/errors.js';
 import { bodyText } from '../../transport/http-server.js';
+import { LoggingLevel } from '../../core/logging-level.js';
 import type { Master } from '../master.js';
 import { METHODS_ALL, acceptsJson, rejectContentType, rejectNonPost, textReply } from './content.js';
 import { runCall, validateMasterCall, type OperatorContext } from './operator-v1-calls.js';
@@ -18,7 +19,10 @@ import { runCall, validateMasterCall, type OperatorContext } from './operator-v1
 export const OPERATOR_V1_PATHS = ['/api/v1', '/master/api/v1'] as const;
 
 /** Registers the v1 operator API routes. */
-export function registerOperatorV1Routes(app: FastifyInstance, m: Master, ctx: OperatorContext): void {
+export function registerOperatorV1Routes(app: FastifyInstance, m: Master, baseCtx: OperatorContext): void {
+  const loggingLevel = baseCtx.loggingLevel ?? new LoggingLevel(m.clock, m.log);
+  const ctx: OperatorContext = { ...baseCtx, loggingLevel };
+  app.addHook('onClose', async () => loggingLevel.stop());
   for (const url of OPERATOR_V1_PATHS) {
     app.route({ method: [...METHODS_ALL], url, handler: (req, reply) => handle(m, ctx, req, reply) });
   }

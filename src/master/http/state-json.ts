@@ -5,10 +5,12 @@
 import type { AttributeJson } from '../../api/mesos/common.js';
 import { Resources, fromWire, type WireResource } from '../../core/resources.js';
 import { MESOS_VERSION } from '../../core/version.js';
+import { asAgentId } from '../../core/ids.js';
 import { isTerminalState } from '../../api/mesos/common.js';
 import type { Master } from '../master.js';
 import type { AgentRec, FrameworkRec, TaskRec } from '../types.js';
 import { executorIdOf } from '../statuses.js';
+import { agentMaintenanceFields } from '../maintenance.js';
 
 type Json = Record<string, unknown>;
 
@@ -63,9 +65,10 @@ function offeredOf(m: Master, fw: FrameworkRec): Resources {
   return r;
 }
 
-function usedOf(fw: FrameworkRec): Resources {
+function usedOf(m: Master, fw: FrameworkRec): Resources {
   let r = Resources.EMPTY;
   for (const t of fw.tasks.values()) if (!t.released) r = r.plus(t.resources);
+  for (const e of m.executors.ofFramework(fw.id)) r = r.plus(e.resources);
   return r;
 }
 
@@ -89,7 +92,7 @@ function executorsJson(fw: FrameworkRec): Json[] {
 
 /** Framework object of §5.2; `summaryOnly` gives the `/master/state-summary` subset. */
 export function frameworkJson(m: Master, fw: FrameworkRec, summaryOnly = false): Json {
-  const used = usedOf(fw);
+  const used = usedOf(m, fw);
   const offered = offeredOf(m, fw);
   const multi = (fw.info.capabilities ?? []).some((c) => c.type === 'MULTI_ROLE');
   const out: Json = {
@@ -136,7 +139,7 @@ export function frameworkJson(m: Master, fw: FrameworkRec, summaryOnly = false):
 function agentUsed(m: Master, agentId: string): Resources {
   let r = Resources.EMPTY;
   for (const fw of m.frameworks.values()) for (const t of fw.tasks.values()) if (t.agentId === agentId && !t.released) r = r.plus(t.resources);
-  return r;
+  return r.plus(m.executorResources(asAgentId(agentId)));
 }
 
 function agentOffered(m: Master, agentId: string): Resources {
@@ -168,7 +171,7 @@ export function agentJson(m: Master, a: AgentRec, full = false): Json {
     reserved_resources: reserved,
     unreserved_resources: a.total.unreserved().summary(),
     active: a.state === 'registered',
-    deactivated: false,
+    ...agentMaintenanceFields(m, a.id),
     version: a.version,
     capabilities: a.capabilities,
   };

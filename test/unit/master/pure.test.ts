@@ -80,6 +80,10 @@ describe('task validation (spec §2.5 LAUNCH)', () => {
     expect(msg(task({ kill_policy: { grace_period: { nanoseconds: -1 } } }))).toBe("Task's kill policy must have non-negative grace period");
     expect(msg(task({ resources: injectAllocationRole([{ name: 'cpus', type: 'SCALAR', scalar: { value: 3 } }], '*') }))).toMatch(/more than available/);
     expect(msg(task({ resources: injectAllocationRole([{ name: 'cpus', type: 'SCALAR', scalar: { value: 1 } }], 'dev') }))).toMatch(/more than available/);
+    expect(msg(task({ health_check: { type: 'HTTP' } }))).toBe("Task uses invalid health check: Expecting 'http' to be set for HTTP health check");
+    expect(msg(task({ health_check: { type: 'TCP', tcp: { port: 80 }, interval_seconds: -1 } }))).toBe("Task uses invalid health check: Expecting 'interval_seconds' to be non-negative");
+    expect(msg(task({ check: { type: 'HTTP', http: { port: 80, path: 'x' } } }))).toBe("Task uses invalid check: The path 'x' of HTTP check must start with '/'");
+    expect(msg(task({ health_check: { type: 'TCP', tcp: { port: 80 } }, check: { type: 'COMMAND', command: { command: { value: 'true' } } } }))).toBe('ok');
   });
 });
 
