@@ -34,7 +34,11 @@ export class AppsApiError extends Error {
 
 /** The default API address: `--apps`, else AGORA_APPS, else http://127.0.0.1:8080. */
 export function appsBaseUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const raw = flag ?? env['AGORA_APPS'] ?? 'http://127.0.0.1:8080';
+  return serviceBaseUrl(flag ?? env['AGORA_APPS'] ?? 'http://127.0.0.1:8080');
+}
+
+/** `host:port` or a URL, with a scheme and without trailing slashes. */
+export function serviceBaseUrl(raw: string): string {
   const withScheme = /^https?:\/\//.test(raw) ? raw : `http://${raw}`;
   return withScheme.replace(/\/+$/, '');
 }
@@ -57,9 +61,21 @@ export interface ApiAnswer<T> {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
-/** One `/v2` API endpoint; requests are JSON in, JSON out. */
+/** Which daemon a client talks to, for the "cannot reach" message. */
+export interface ServiceName {
+  readonly name: string;
+  readonly flag: string;
+  readonly env: string;
+}
+
+const APPS_SERVICE: ServiceName = { name: 'agora apps', flag: '--apps', env: 'AGORA_APPS' };
+
+/** One JSON HTTP API (the `/v2` API of agora apps by default); requests are JSON in, JSON out. */
 export class AppsClient {
-  constructor(readonly baseUrl: string) {}
+  constructor(
+    readonly baseUrl: string,
+    private readonly service: ServiceName = APPS_SERVICE,
+  ) {}
 
   async call<T = unknown>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
     let res;
@@ -71,7 +87,7 @@ export class AppsClient {
         ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
       });
     } catch (e: unknown) {
-      throw new CliError(`cannot reach agora apps at ${this.baseUrl} (${errorMessage(e)}); set --apps or AGORA_APPS`, EXIT.unreachable);
+      throw new CliError(`cannot reach ${this.service.name} at ${this.baseUrl} (${errorMessage(e)}); set ${this.service.flag} or ${this.service.env}`, EXIT.unreachable);
     }
     const text = await res.body.text();
     let parsed: unknown = text;

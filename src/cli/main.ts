@@ -13,6 +13,12 @@ import { appsCommand } from './apps.js';
 import { jobsCommand } from './jobs.js';
 import { appCommand } from './app.js';
 import { deployCommand } from './deploy.js';
+import { tasksCommand } from './tasks.js';
+import { agentsCommand } from './agents.js';
+import { frameworksCommand } from './frameworks.js';
+import { logsCommand } from './logs.js';
+import { eventsCommand } from './events.js';
+import { jobCommand } from './job.js';
 
 /** The program with every sub-command registered. */
 export function buildProgram(): Command {
@@ -26,7 +32,13 @@ export function buildProgram(): Command {
     .addCommand(appsCommand())
     .addCommand(jobsCommand())
     .addCommand(appCommand())
-    .addCommand(deployCommand());
+    .addCommand(deployCommand())
+    .addCommand(jobCommand())
+    .addCommand(tasksCommand())
+    .addCommand(agentsCommand())
+    .addCommand(frameworksCommand())
+    .addCommand(logsCommand())
+    .addCommand(eventsCommand());
 }
 
 try {

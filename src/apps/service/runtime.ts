@@ -20,6 +20,7 @@ import { recordRejected, recordUsed } from '../placement/reject-summary.js';
 import type { PlacedFields } from '../placement/types.js';
 import { buildTaskInfo } from './task-info.js';
 import { isReady } from '../health/readiness.js';
+import { applyMesosHealth, mesosCheckOf } from '../health/mesos-checks.js';
 import type { Driver } from './driver.js';
 import type { AppsState } from './state.js';
 import { planJson } from '../deploy/deployment.js';
@@ -225,15 +226,19 @@ export class AppsRuntime {
         }
         await this.state.removeInstance(inst);
         await this.reconcileUnserialized(inst.appId);
-      } else if (status.state !== inst.state) {
-        const { unreachableSince: _back, ...rest } = inst;
-        await this.state.saveInstance({
-          ...rest,
-          state: status.state,
-          ...(status.state === 'TASK_RUNNING' && inst.startedAt === undefined ? { startedAt: now } : {}),
-          ...(status.message !== undefined ? { message: status.message } : {}),
-          ...(status.agent_id !== undefined ? { agentId: status.agent_id.value } : {}),
-        });
+      } else {
+        const health = this.mesosHealth(inst, status, now);
+        if (status.state !== inst.state || health !== inst.health) {
+          const { unreachableSince: _back, ...rest } = inst;
+          await this.state.saveInstance({
+            ...rest,
+            state: status.state,
+            ...(status.state === 'TASK_RUNNING' && inst.startedAt === undefined ? { startedAt: now } : {}),
+            ...(status.message !== undefined ? { message: status.message } : {}),
+            ...(status.agent_id !== undefined ? { agentId: status.agent_id.value } : {}),
+            ...(health !== undefined ? { health } : {}),
+          });
+        }
       }
       try {
         await this.driver.acknowledgeUpdate(status);
@@ -297,13 +302,29 @@ export class AppsRuntime {
     }
   }
 
+  /**
+   * The instance's health after an update carrying `healthy` from the app's Mesos-side check (the agent ran
+   * it); publishes Marathon's failed_health_check_event / health_status_changed_event like HealthMonitor.
+   */
+  private mesosHealth(inst: Instance, status: TaskStatusJson, now: number): Instance['health'] {
+    const app = this.state.apps.get(inst.appId);
+    const check = app === undefined ? undefined : mesosCheckOf(app);
+    if (check === undefined || status.healthy === undefined) return inst.health;
+    const out = applyMesosHealth(inst.health, status.healthy, status.healthy ? undefined : (status.message ?? 'Mesos health check failed'), check, now);
+    const ev = this.state.events;
+    if (out.counted) ev.publish('failed_health_check_event', { appId: inst.appId, taskId: inst.instanceId, healthCheck: check });
+    if (out.changed) ev.publish('health_status_changed_event', { appId: inst.appId, instanceId: inst.instanceId, version: inst.appVersion, alive: status.healthy });
+    return out.health;
+  }
+
   /** The app matches its definition: n current-config instances running (and healthy), nothing else alive. */
   converged(appId: string): boolean {
     const app = this.state.apps.get(appId);
     const insts = this.state.instancesOf(appId);
     if (app === undefined) return insts.length === 0;
     const cv = configVersionOf(app);
-    const hc = app.healthChecks.some((h) => h.protocol === 'HTTP' || h.protocol === 'HTTPS' || h.protocol === 'TCP');
+    // Every protocol counts: HTTP/HTTPS/TCP are probed by HealthMonitor, the Mesos-side ones arrive as `healthy`.
+    const hc = app.healthChecks.length > 0;
     const good = insts.filter((i) => i.configVersion === cv && isHealthyRunning(i, hc) && isReady(app, i));
     return good.length === app.instances && insts.length === app.instances;
   }

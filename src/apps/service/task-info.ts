@@ -1,11 +1,12 @@
 /**
  * The Mesos TaskInfo of an instance (spec §4.11): command from cmd (shell) or args, the resources carved out
  * of the offer, the Marathon environment (context vars, then HOST and port vars, then the user's env), the
- * kill grace period, and labels. Pure.
+ * kill grace period, labels, and the app's Mesos-side health check. Pure.
  */
 import type { ResourceJson, TaskInfoJson } from '../../api/mesos/common.js';
 import type { AppDefinition } from '../model/app.js';
 import { hostnameForm } from '../model/path-id.js';
+import { mesosHealthCheck } from '../health/mesos-checks.js';
 
 function double(n: number): string {
   return Number.isInteger(n) ? `${n}.0` : String(n);
@@ -67,6 +68,8 @@ export function buildTaskInfo(app: AppDefinition, taskId: string, agentId: strin
     command,
     labels: { labels: Object.entries(app.labels).map(([key, value]) => ({ key, value })) },
   };
+  const healthCheck = mesosHealthCheck(app, hostPorts);
+  if (healthCheck !== undefined) task.health_check = healthCheck;
   if (app.taskKillGracePeriodSeconds !== undefined) {
     task.kill_policy = { grace_period: { nanoseconds: app.taskKillGracePeriodSeconds * 1_000_000_000 } };
   }
