@@ -148,6 +148,18 @@ export class Containerizer extends PosixLauncher {
     }
   }
 
+  /**
+   * New limits for a running container (an executor that received more tasks, as upstream's
+   * `containerizer->update`): every isolator that can change a live container applies them.
+   */
+  async update(containerId: string, resources: ContainerLaunchSpec['resources']): Promise<void> {
+    const cfg = this.configs.get(containerId);
+    if (cfg === undefined) return;
+    const next: ContainerConfig = { ...cfg, resources: containerResources(resources) };
+    this.configs.set(containerId, next);
+    for (const iso of this.isolators) await iso.update?.(containerId, next.resources);
+  }
+
   /** Supervises a container started by an earlier agent process (see PosixLauncher.recover). */
   override recover(containerId: string, supervisorPid: number, spec?: { readonly sandbox: string; readonly resources?: ContainerLaunchSpec['resources'] }): void {
     const cfg: ContainerConfig = { containerId, sandbox: spec?.sandbox ?? '', resources: containerResources(spec?.resources) };

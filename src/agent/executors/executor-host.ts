@@ -16,6 +16,8 @@ export interface ExecutorLauncher {
   recover(containerId: string, supervisorPid: number): void;
   supervisorPid(containerId: string): Promise<number | undefined>;
   signal(containerId: string, signal: NodeJS.Signals): Promise<boolean>;
+  /** New limits for a running container (more tasks arrived); a no-op where the launcher does not isolate. */
+  update(containerId: string, resources: readonly ResourceJson[]): Promise<void>;
 }
 
 /** What the manager needs from the Agent actor. */

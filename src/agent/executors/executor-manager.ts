@@ -16,7 +16,7 @@ import { constants as osConstants } from 'node:os';
 import { errorMessage } from '../../core/errors.js';
 import { formatDuration } from '../../core/duration.js';
 import { newUuid } from '../../core/ids.js';
-import { isTerminalState, type ExecutorInfoJson, type FrameworkInfoJson, type KillPolicyJson } from '../../api/mesos/common.js';
+import { isTerminalState, type ExecutorInfoJson, type FrameworkInfoJson, type KillPolicyJson, type ResourceJson } from '../../api/mesos/common.js';
 import type { ExecutorCallJson } from '../../api/mesos/executor.js';
 import type { ExitStatus } from '../containerizer/launcher.js';
 import { linkLatestRun, sandboxPath } from '../checkpoint/recovery.js';
@@ -105,8 +105,15 @@ export class ExecutorManager {
   /** Hands tasks (already in the framework record) to a custom executor: now if subscribed, else queued. */
   deliver(e: ExecutorRecord, taskIds: readonly string[], group: boolean): void {
     const q = group ? { kind: 'group' as const, taskIds } : { kind: 'task' as const, taskId: taskIds[0] ?? '' };
+    // A running executor's container grows to hold its new tasks (the launch sized it for the first ones).
+    if (e.supervisorPid !== undefined) this.host.track(this.host.launcher.update(e.containerId, this.containerResources(e)));
     if (e.phase === 'running' && e.session?.isOpen === true) sendLaunch(this.host, e, q.kind === 'group' ? q.taskIds : [q.taskId], group);
     else e.queue.push(q);
+  }
+
+  /** What an executor's container holds: its own resources plus those of its live tasks. */
+  private containerResources(e: ExecutorRecord): ResourceJson[] {
+    return [...(e.info.resources ?? []), ...this.tasksOf(e).filter((t) => !isTerminalState(t.state)).flatMap((t) => t.task.resources ?? [])];
   }
 
   private async prepareDefault(e: ExecutorRecord): Promise<void> {
@@ -140,7 +147,7 @@ export class ExecutorManager {
         },
         process.env,
       );
-      const resources = [...(e.info.resources ?? []), ...this.tasksOf(e).flatMap((t) => t.task.resources ?? [])];
+      const resources = this.containerResources(e);
       const pid = await this.host.launcher.launch({ containerId: e.containerId, sandbox: e.sandbox, command, env, resources });
       e.supervisorPid = pid;
       this.host.track(this.host.append({ k: 'epid', fid: e.fid, eid, pid }));

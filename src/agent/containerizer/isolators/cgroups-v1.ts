@@ -102,8 +102,11 @@ export class CgroupsV1Isolator implements Isolator {
       writes.push(
         (async () => {
           await writeCg(join(mem, 'memory.soft_limit_in_bytes'), limit);
+          // The kernel keeps limit <= memsw.limit: raising needs memsw first, lowering needs limit first,
+          // so memsw is written on both sides (only where swap accounting exists; a refused write is retried after).
+          await writeCg(join(mem, 'memory.memsw.limit_in_bytes'), limit).catch(() => undefined);
           await writeCg(join(mem, 'memory.limit_in_bytes'), limit);
-          // Swap counts against the limit too (only where swap accounting exists).
+          // Swap counts against the limit too.
           await writeCg(join(mem, 'memory.memsw.limit_in_bytes'), limit).catch(() => undefined);
         })(),
       );

@@ -66,6 +66,16 @@ describe('Containerizer', () => {
     expect(log).toEqual(['a.prepare k1 cpus=0.5', 'b.prepare k1 cpus=0.5', 'c.prepare k1 cpus=0.5', 'a.check k1', 'b.check k1', 'c.check k1', 'c.cleanup k1', 'b.cleanup k1', 'a.cleanup k1']);
   });
 
+  it('update() hands new limits of a running container to every isolator that can change them', async () => {
+    const log: string[] = [];
+    const resizable: Isolator = { ...recorder('cg', log), update: async (id, want) => void log.push(`cg.update ${id} cpus=${want.cpus} mem=${want.memMb}`) };
+    const z = await make([resizable, recorder('fixed', log)]);
+    await z.launch({ containerId: 'k9', sandbox: sandbox('k9'), command: { value: 'sleep 5' }, env: PATH, resources: [{ name: 'cpus', scalar: { value: 0.5 } }] });
+    await z.update('k9', [{ name: 'cpus', scalar: { value: 1.5 } }, { name: 'mem', scalar: { value: 64 } }]);
+    await z.update('unknown', [{ name: 'cpus', scalar: { value: 9 } }]);
+    expect(log.filter((l) => l.includes('update'))).toEqual(["cg.update k9 cpus=1.5 mem=64"]);
+  });
+
   it('adds a limitation found at exit to the exit status', async () => {
     const log: string[] = [];
     const lim: Limitation = { reason: 'REASON_CONTAINER_LIMITATION_MEMORY', message: 'Memory limit exceeded: Requested: 64MB Maximum Used: 64MB' };

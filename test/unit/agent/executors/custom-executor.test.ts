@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { startAgent, type RunningAgent } from '../../../../src/agent/index.js';
 import type { AgentEvent } from '../../../../src/api/agora/agent-protocol.js';
 import { FakeMaster } from '../fake-master.js';
+import { agentCgroupBase } from '../../../../src/agent/containerizer/isolators/cgroups-host.js';
 import { waitFor } from '../../../helpers/wait.js';
 import { killPids, pidsUsingPath } from '../../../helpers/proc.js';
 
@@ -105,6 +106,26 @@ describe('custom executors', () => {
     expect(exited.exited_executor?.executor_id.value).toBe('echo');
     expect(exited.exited_executor?.status).toBe(0);
     expect(agent.agent.executors.get('fw-1', 'echo')).toBeUndefined();
+  });
+
+  it("grows the executor's memory cgroup when another task arrives (real cgroups v1 when root)", async () => {
+    agent = await startAgent(flags());
+    await waitFor(() => agent?.agent.registered, { what: 'registration' });
+    master.autoAck = true;
+    master.send(runExecutorTask('g1', 'grow', 'run'));
+    await waitFor(() => master.statesOf('g1').includes('TASK_RUNNING'), { what: 'first task running' });
+    const e = agent.agent.executors.get('fw-1', 'grow');
+    const limitFile = join('/sys/fs/cgroup/memory', agentCgroupBase('agora', workDir), e?.containerId ?? '', 'memory.limit_in_bytes');
+    // Where the host cannot isolate (not root, no cgroup v1 memory), the launcher is posix and has nothing to grow.
+    if (!agent.agent.launcher.isolation.includes('cgroups/mem') || !existsSync(limitFile)) {
+      expect(process.getuid?.()).not.toBe(0);
+      return;
+    }
+    const before = Number(readFileSync(limitFile, 'utf8'));
+    expect(before).toBe(64 * 1024 * 1024); // the executor's 32 MB plus its first task's 32 MB
+    master.send(runExecutorTask('g2', 'grow', 'run'));
+    await waitFor(() => master.statesOf('g2').includes('TASK_RUNNING'), { what: 'second task running' });
+    await waitFor(() => Number(readFileSync(limitFile, 'utf8')) === 96 * 1024 * 1024, { what: 'memory limit raised to 96 MB' });
   });
 
   it('gives the executor the §4.3 environment', async () => {
