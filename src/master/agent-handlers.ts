@@ -124,6 +124,20 @@ export function subscribe(m: Master, call: AgentCallJson, res: ServerResponse, r
   );
 }
 
+/**
+ * A new agent id at the address of a known agent means that agent is gone for good (its host rebooted, or
+ * its work dir was wiped): as upstream, the old one is removed at once and its tasks end (TASK_GONE for
+ * partition-aware frameworks, else TASK_LOST), instead of waiting for it to time out as unreachable.
+ */
+function removeReplacedAgent(m: Master, a: Admission): void {
+  for (const old of [...m.agents.values()]) {
+    if (old.id === a.id || old.state === 'gone' || old.ip !== a.ip || old.port !== a.port) continue;
+    m.log.warn({ agentId: old.id, newAgentId: a.id, address: `${a.ip}:${a.port}` }, 'a new agent registered at the address of a known one: removing the old agent');
+    agentRemoved(m, old, { counter: 'reason_registered', message: `Agent ${old.id} was replaced by agent ${a.id} at ${a.ip}:${a.port} (restarted with a new id, e.g. after a reboot)` });
+    m.operatorEvents.agentRemoved(old.id);
+  }
+}
+
 interface Admission {
   readonly id: AgentId;
   readonly info: AgentRec['info'];
@@ -139,6 +153,7 @@ interface Admission {
 
 function admit(m: Master, a: Admission): void {
   const prev = m.agents.get(a.id);
+  if (prev === undefined) removeReplacedAgent(m, a);
   const prevState = prev?.state;
   // The old stream (if any) is replaced: its close must not disconnect the agent.
   const oldStream = prev?.stream;

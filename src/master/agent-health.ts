@@ -122,8 +122,11 @@ export function agentUnreachable(m: Master, agent: AgentRec): void {
     .catch((e: unknown) => m.log.error({ agentId: agent.id, err: errorMessage(e) }, 'registry write failed'));
 }
 
-/** Graceful UNREGISTER: the agent leaves; its tasks are gone (lost for non-partition-aware frameworks). */
-export function agentRemoved(m: Master, agent: AgentRec): void {
+/**
+ * The agent leaves for good — graceful UNREGISTER by default, or `why` (e.g. a new agent registered at its
+ * address after a reboot); its tasks are gone (lost for non-partition-aware frameworks).
+ */
+export function agentRemoved(m: Master, agent: AgentRec, why?: { readonly counter: string; readonly message: string }): void {
   const now = m.clock.now();
   agent.pingTimer?.cancel();
   agent.reregisterTimer?.cancel();
@@ -135,8 +138,8 @@ export function agentRemoved(m: Master, agent: AgentRec): void {
   rescindAgentOffers(m, agent.id, false);
   m.allocator.apply({ type: 'agentRemoved', agentId: agent.id }, now);
   m.counters.inc('master/slave_removals');
-  m.counters.inc('master/slave_removals/reason_unregistered');
-  endAgentTasks(m, agent.id, { partitionAware: 'TASK_GONE', reason: 'REASON_AGENT_REMOVED', message: `Agent ${agent.id} unregistered` }, now);
+  m.counters.inc(`master/slave_removals/${why?.counter ?? 'reason_unregistered'}`);
+  endAgentTasks(m, agent.id, { partitionAware: 'TASK_GONE', reason: 'REASON_AGENT_REMOVED', message: why?.message ?? `Agent ${agent.id} unregistered` }, now);
   for (const fw of m.frameworks.values()) m.sendToFramework(fw, { type: 'FAILURE', failure: { agent_id: { value: agent.id } } });
   m.agents.delete(agent.id);
   m.agentSubscriptions.delete(agent.id);

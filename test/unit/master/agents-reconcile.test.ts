@@ -70,6 +70,23 @@ describe('agent health', () => {
     expect(statusOf(await s.stream.next('UPDATE', 4))).toMatchObject({ state: 'TASK_RUNNING', reason: 'REASON_AGENT_REREGISTERED' });
     expect(h.master.frameworks.get(s.frameworkId as never)?.tasks.get('t1' as never)?.state).toBe('TASK_RUNNING');
   });
+  it('a new agent id at a known agent\'s address (a reboot) removes the old agent: its tasks are TASK_GONE at once', async () => {
+    const h = await harness();
+    const { agent, s } = await launched(h, frameworkInfo({ capabilities: [{ type: 'PARTITION_AWARE' }], checkpoint: true }));
+    agent.stream.close();
+    await waitFor(() => h.master.agents.get(agent.agentId as never)?.state === 'disconnected', 'disconnected');
+    const rebooted = await FakeAgent.subscribe(h, { port: 5051 });
+    expect(rebooted.agentId).not.toBe(agent.agentId);
+    const gone = statusOf(await s.stream.next('UPDATE', 2));
+    expect(gone).toMatchObject({ state: 'TASK_GONE', reason: 'REASON_AGENT_REMOVED', source: 'SOURCE_MASTER' });
+    expect(String(gone['message'])).toMatch(/replaced by agent/);
+    expect(h.master.agents.has(agent.agentId as never)).toBe(false);
+    expect([...h.master.agents.keys()]).toEqual([rebooted.agentId]);
+    // A second agent at another address is not affected.
+    const other = await FakeAgent.subscribe(h, { port: 5099 });
+    expect(h.master.agents.has(other.agentId as never)).toBe(true);
+    expect(h.master.agents.has(rebooted.agentId as never)).toBe(true);
+  });
   it('tasks of non-checkpointing frameworks are TASK_LOST REASON_AGENT_DISCONNECTED when the agent disconnects', async () => {
     const h = await harness();
     const { agent, s } = await launched(h);

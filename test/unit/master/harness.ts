@@ -154,6 +154,8 @@ export class Scheduler {
 }
 
 /** A fake agent speaking our agent protocol. */
+const agentsSubscribed = new WeakMap<Harness, number>();
+
 export class FakeAgent {
   constructor(
     readonly h: Harness,
@@ -161,7 +163,12 @@ export class FakeAgent {
     readonly agentId: string,
   ) {}
 
-  static async subscribe(h: Harness, opts: { agentId?: string; resources?: string; tasks?: unknown[]; frameworks?: unknown[]; hostname?: string; checkpointed?: unknown[] } = {}): Promise<FakeAgent> {
+  static async subscribe(h: Harness, opts: { agentId?: string; resources?: string; tasks?: unknown[]; frameworks?: unknown[]; hostname?: string; port?: number; checkpointed?: unknown[] } = {}): Promise<FakeAgent> {
+    // Every fake agent of a harness has its own address (5051, 5052, …): a new agent id at a known address replaces that agent.
+    const fresh = opts.agentId === undefined && opts.port === undefined;
+    const n = fresh ? (agentsSubscribed.get(h) ?? 0) : 0;
+    if (fresh) agentsSubscribed.set(h, n + 1);
+    const port = opts.port ?? 5051 + n;
     const resources = [
       { name: 'cpus', type: 'SCALAR', scalar: { value: 4 } },
       { name: 'mem', type: 'SCALAR', scalar: { value: 4096 } },
@@ -173,7 +180,7 @@ export class FakeAgent {
       ...(opts.agentId !== undefined ? { agent_id: { value: opts.agentId } } : {}),
       subscribe: {
         version: 1,
-        agent_info: { hostname: opts.hostname ?? '127.0.0.1', port: 5051, resources, attributes: [{ name: 'rack', type: 'TEXT', text: { value: 'r1' } }] },
+        agent_info: { hostname: opts.hostname ?? '127.0.0.1', port, resources, attributes: [{ name: 'rack', type: 'TEXT', text: { value: 'r1' } }] },
         capabilities: [],
         ...(opts.checkpointed !== undefined ? { checkpointed_resources: opts.checkpointed } : {}),
         frameworks: opts.frameworks ?? [],
