@@ -1,7 +1,7 @@
 /**
  * `agora jobs`: a Chronos-compatible job scheduler built on the scheduler SDK. State (jobs, run records,
  * dependency progress, framework id) lives in a SqliteStore under `--work_dir`; the Chronos API is served
- * on `--port` (4400). See docs/jobs.md.
+ * on `--port` (4400), with the Metronome-style `/v2` API beside it. See docs/jobs.md.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { createHttpServer } from '../transport/http-server.js';
 import type { JobDefaults } from './api/job-schema.js';
 import { JobEngine } from './engine/job-engine.js';
 import { registerJobsRoutes } from './http/routes.js';
+import { registerV2Routes } from './v2/routes.js';
 
 export const JOBS_FLAGS: readonly FlagSpec[] = [
   { name: 'port', type: 'int', default: '4400', help: 'Port of the Chronos API (0 = ephemeral)' },
@@ -85,6 +86,7 @@ export async function startJobs(flags: FlagValues, deps: JobsStartDeps = {}): Pr
   let port = num(flags, 'port', 4400);
   const hostname = (): string => `${str(flags, 'hostname', ip)}:${port}`;
   registerJobsRoutes(app, { engine, defaults, now: () => clock.now(), leader: hostname, historyLimit: num(flags, 'job_history_limit', 5) });
+  registerV2Routes(app, engine, defaults.user);
   await app.listen({ host: ip, port });
   const addr = app.server.address();
   if (typeof addr === 'object' && addr !== null) port = addr.port;

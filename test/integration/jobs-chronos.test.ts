@@ -3,7 +3,7 @@
 // validation answers upstream's statuses.
 import { describe, expect, it } from 'vitest';
 import { useCleanup } from '../helpers/cleanup.js';
-import { freePort, getJson, spawnAgora, startCluster, tempDir, waitFor, type Daemon, type Spawned } from '../helpers/index.js';
+import { freePort, getJson, runAgora, spawnAgora, startCluster, tempDir, waitFor, type Daemon, type Spawned } from '../helpers/index.js';
 
 useCleanup();
 
@@ -78,6 +78,25 @@ describe('agora jobs on a real cluster', () => {
     expect(list.map((j) => j.name).sort()).toEqual(['child', 'tick']);
     const csv = (await send('GET', `${url}/scheduler/graph/csv`)).text;
     expect(csv).toContain('link,tick,child\n');
+
+    // The `agora job` CLI over the same API (independent reads in parallel to keep the file short).
+    const cli = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => runAgora(['job', ...args, '--jobs', url], 20_000);
+    const [listed, shown, history, graph, refused, unknownJob] = await Promise.all([
+      cli('list'), cli('show', 'child'), cli('history', 'tick'), cli('graph'), cli('remove', 'tick'), cli('show', 'nope'),
+    ]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^NAME\s+STATE\s+LAST/);
+    expect(listed.stdout).toMatch(/^child\s+\S+\s+success\s+after tick$/m);
+    expect(shown.stdout).toMatch(/^parents: +tick$/m);
+    expect(history.code, history.stderr).toBe(0);
+    expect(history.stdout.match(/^SUCCESS\s+scheduled\s/gm)?.length ?? 0).toBeGreaterThanOrEqual(2);
+    expect(graph.stdout).toMatch(/^digraph G \{/);
+    expect(graph.stdout).toContain('label="child"');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/error: .*\(HTTP 409\)/);
+    expect(unknownJob.code).toBe(1);
+    expect(unknownJob.stderr).toMatch(/\(HTTP 400\)/);
+
     expect((await send('DELETE', `${url}/scheduler/job/tick?cascade=convert`)).status).toBe(204);
     expect((await job(url, 'child')).schedule).toMatch(/PT2S$/);
   }, 60_000);

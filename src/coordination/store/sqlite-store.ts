@@ -3,7 +3,7 @@
  * returned survives a crash or power cut. Each put is one transaction.
  */
 import Database from 'better-sqlite3';
-import { conflict, type Store, type Version, type Versioned } from './store.js';
+import { conflict, type Store, type StoreWrite, type Version, type Versioned } from './store.js';
 
 interface Row {
   value: Buffer;
@@ -41,19 +41,25 @@ export class SqliteStore implements Store {
   }
 
   async put(key: string, value: Uint8Array, expected: Version | 'absent'): Promise<Version> {
-    const tx = this.db.transaction((): Version => {
-      const row = this.getStmt.get(key);
-      const actual = row === undefined ? 'absent' : row.version;
-      if (actual !== expected) throw conflict(key, expected, actual);
-      const buf = Buffer.from(value);
-      if (row === undefined) {
-        this.insertStmt.run(key, buf);
-        return 1;
-      }
-      this.updateStmt.run(buf, key, row.version);
-      return row.version + 1;
-    });
-    return tx.immediate();
+    return this.db.transaction((): Version => this.putRow(key, value, expected)).immediate();
+  }
+
+  /** All puts in one transaction (one commit, one fsync); a conflict rolls every one of them back. */
+  async putMany(writes: readonly StoreWrite[]): Promise<Version[]> {
+    return this.db.transaction((): Version[] => writes.map((w) => this.putRow(w.key, w.value, w.expected))).immediate();
+  }
+
+  private putRow(key: string, value: Uint8Array, expected: Version | 'absent'): Version {
+    const row = this.getStmt.get(key);
+    const actual = row === undefined ? 'absent' : row.version;
+    if (actual !== expected) throw conflict(key, expected, actual);
+    const buf = Buffer.from(value);
+    if (row === undefined) {
+      this.insertStmt.run(key, buf);
+      return 1;
+    }
+    this.updateStmt.run(buf, key, row.version);
+    return row.version + 1;
   }
 
   async delete(key: string, expected: Version): Promise<void> {

@@ -18,7 +18,20 @@ export interface Store {
   list(prefix: string): Promise<readonly string[]>;
   put(key: string, value: Uint8Array, expected: Version | 'absent'): Promise<Version>;
   delete(key: string, expected: Version): Promise<void>;
+  /**
+   * Several compare-and-set puts as one atomic transaction (one fsync in the SqliteStore): either every put
+   * succeeds and the new versions are returned in order, or none is applied and STORE_CONFLICT is thrown.
+   * Optional so other Store implementations stay valid; callers fall back to `put` one by one.
+   */
+  putMany?(writes: readonly StoreWrite[]): Promise<Version[]>;
   close(): Promise<void>;
+}
+
+/** One write of a `putMany` batch. */
+export interface StoreWrite {
+  readonly key: string;
+  readonly value: Uint8Array;
+  readonly expected: Version | 'absent';
 }
 
 export function conflict(key: string, expected: Version | 'absent', actual: Version | 'absent'): AgoraError {

@@ -16,34 +16,24 @@ import type { OfferJson, TaskStatusJson } from '../../api/mesos/common.js';
 import type { Clock, Timer } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
-import type { Store } from '../../coordination/index.js';
 import type { JobJson } from '../api/job-schema.js';
 import { JobsError, badRequest } from '../api/errors.js';
 import { cascadeChild, childrenOf, validateParents, type CascadeMode } from '../api/graph.js';
-import { parseSchedule, type Schedule } from '../schedule/iso8601.js';
-import { cursorPast, nextDue, rewrittenSchedule, START_CURSOR } from '../schedule/cursor.js';
+import { START_CURSOR } from '../schedule/cursor.js';
 import { JobsRepo } from '../state/jobs-repo.js';
 import type { JobRecord, RunRecord } from '../state/records.js';
 import { byOffer, planLaunches } from './task-builder.js';
 import { RunIndex } from './run-index.js';
 import { Reconciler } from './reconciler.js';
-import { classify, epsilonOf, jobAfterFinalFailure, jobAfterSuccess, newRun, neverRan, parentsAfterSuccess, runAfterEnd, runAfterFailure } from './outcomes.js';
-import { expiredByEpsilon, scheduleStep } from './schedule-step.js';
+import { jobAfterSuccess, newRun, parentsAfterSuccess } from './outcomes.js';
+import { planOccurrences } from './occurrences.js';
+import { DueBook, recoverRecord } from './due-book.js';
+import { pastStartDeadline, startDeadline } from '../v2/policy.js';
+import { applyStatus, type StatusContext } from './apply-status.js';
 import type { JobsDriver } from './driver.js';
+import type { EngineTx, JobEngineOptions } from './engine-types.js';
 
-export interface JobEngineOptions {
-  readonly store: Store;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly role?: string;
-  /** Delay before a failed attempt is retried (`--failure_retry`). */
-  readonly failureRetryMs: number;
-  readonly disableAfterFailures?: number;
-  /** How often unanswered reconciliation entries are asked again. */
-  readonly reconcileIntervalMs?: number;
-  /** Offers are revived (and held) this long before an occurrence falls due. */
-  readonly reviveLeadMs?: number;
-}
+export type { EngineTx, JobEngineOptions } from './engine-types.js';
 
 /** The loop re-checks at least this often, so a clock jump never stalls it. */
 const MAX_SLEEP_MS = 60_000;
@@ -53,12 +43,13 @@ export class JobEngine {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly jobs = new Map<string, JobRecord>();
-  /** Parsed schedules with the next occurrence cached (Infinity: none), so idle jobs cost no zone maths. */
-  private readonly schedules = new Map<string, { readonly s: Schedule; readonly next: number }>();
+  /** Parsed schedules and next due instants in a heap: idle jobs cost nothing per wake. */
+  private readonly book = new DueBook();
   private readonly runIndex = new RunIndex();
   private readonly reconciling: Reconciler;
   private readonly held = new Map<string, OfferJson>();
   private readonly reviveLeadMs: number;
+  private readonly statusCtx: StatusContext;
   private driver: JobsDriver | undefined;
   private subscribed = false;
   private offersWanted: boolean | undefined;
@@ -71,22 +62,25 @@ export class JobEngine {
     this.repo = new JobsRepo(opts.store);
     ({ clock: this.clock, logger: this.log } = opts);
     this.reviveLeadMs = opts.reviveLeadMs ?? 2_000;
+    this.statusCtx = {
+      now: () => this.clock.now(),
+      record: (name) => this.jobs.get(name),
+      saveRun: (r) => this.saveRun(r),
+      saveJob: (r) => this.saveJob(r),
+      triggerChildren: (parent, now) => this.triggerChildren(parent, now),
+      failureRetryMs: opts.failureRetryMs,
+      disableAfterFailures: opts.disableAfterFailures ?? 0,
+    };
     this.reconciling = new Reconciler(this.clock, opts.reconcileIntervalMs ?? 5_000, (fn) => void this.serial(fn));
   }
 
   /** Loads jobs and runs; every LAUNCHING/RUNNING run is reconciled (onSubscribed) before anything launches. */
   async load(): Promise<string | undefined> {
     for (const rec of await this.repo.loadJobs()) {
-      this.setJob(rec);
       const runs = await this.repo.loadRuns(rec.job.name);
-      let cursor = rec.cursor;
-      const sched = this.schedules.get(rec.job.name)?.s;
-      for (const run of runs.sort((a, b) => a.createdAt - b.createdAt)) {
-        await this.index(run);
-        // A run written just before a crash that lost the cursor update: its occurrence is taken.
-        if (sched !== undefined && run.occurrence !== undefined) cursor = cursorPast(sched, cursor, run.occurrence);
-      }
-      if (cursor !== rec.cursor) this.setJob({ ...rec, cursor });
+      for (const run of runs.sort((a, b) => a.createdAt - b.createdAt)) await this.index(run);
+      // A run written just before a crash that lost the job update: its occurrence is taken.
+      this.setJob(recoverRecord(rec, runs, this.clock.now()));
     }
     this.armTimer();
     return this.repo.frameworkId();
@@ -136,11 +130,11 @@ export class JobEngine {
 
   /** Jobs as served: the schedule rewritten to the next start and remaining count. */
   listJobs(): JobJson[] {
-    return [...this.jobs.values()].map((r) => this.served(r));
+    return [...this.jobs.values()].map((r) => this.book.served(r));
   }
 
   getJob(name: string): JobJson {
-    return this.served(this.need(name));
+    return this.book.served(this.need(name));
   }
 
   jobsByName(): Map<string, JobJson> {
@@ -150,7 +144,7 @@ export class JobEngine {
   /** Create or replace (spec §2.2 (5), (6)); 400 on unknown parents, self-parent or cycle. */
   putJob(job: JobJson): Promise<void> {
     return this.serial(async () => {
-      validateParents(job, this.jobsByName());
+      if (job.parents !== undefined) validateParents(job, this.jobsByName());
       const old = this.jobs.get(job.name);
       const sameSchedule = old !== undefined && old.job.schedule === job.schedule && old.job.scheduleTimeZone === job.scheduleTimeZone;
       const rec: JobRecord = {
@@ -179,13 +173,7 @@ export class JobEngine {
         await this.repo.saveJob(next);
         this.setJob(next);
       }
-      for (const run of this.runIndex.activeOf(name)) {
-        if (run.taskId !== undefined && (run.status === 'LAUNCHING' || run.status === 'RUNNING')) await this.kill(run);
-      }
-      this.runIndex.dropJob(name);
-      await this.repo.deleteJob(name);
-      this.jobs.delete(name);
-      this.schedules.delete(name);
+      await this.dropJob(name);
       await this.tick();
     });
   }
@@ -251,6 +239,31 @@ export class JobEngine {
     return this.runIndex.runsOf(name);
   }
 
+  /** A job's record (with its /v2 state), if it exists. */
+  record = (name: string): JobRecord | undefined => this.jobs.get(name);
+
+  /** Active runs of a job (QUEUED, LAUNCHING, RUNNING). */
+  activeRuns = (name: string): RunRecord[] => this.runIndex.activeOf(name);
+
+  /** Runs `fn` (a /v2 operation) in the serial chain with write access, then wakes the loop (spec §9 #15). */
+  transact<T>(fn: (tx: EngineTx) => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      const out = await fn({
+        now: this.clock.now(),
+        saveJob: (rec) => this.saveJob(rec),
+        createRun: async (make) => {
+          const run = await this.createUnique(make);
+          await this.index(run);
+          return run;
+        },
+        stopRun: (run, message) => this.stopRun(run, message),
+        deleteJob: (name) => this.dropJob(name),
+      });
+      await this.tick();
+      return out;
+    });
+  }
+
   /** True while reconciliation after a (re)start is still open. */
   get reconcilingCount(): number {
     return this.reconciling.size;
@@ -269,18 +282,9 @@ export class JobEngine {
     return rec;
   }
 
-  private served(rec: JobRecord): JobJson {
-    const e = this.schedules.get(rec.job.name);
-    return e === undefined ? rec.job : { ...rec.job, schedule: rewrittenSchedule(e.s, rec.cursor) };
-  }
-
   private setJob(rec: JobRecord): void {
     this.jobs.set(rec.job.name, rec);
-    if (rec.job.schedule === undefined) this.schedules.delete(rec.job.name);
-    else {
-      const s = parseSchedule(rec.job.schedule, rec.job.scheduleTimeZone ?? '', this.clock.now());
-      this.schedules.set(rec.job.name, { s, next: rec.job.disabled ? Infinity : (nextDue(s, rec.cursor) ?? Infinity) });
-    }
+    this.book.set(rec, this.clock.now());
   }
 
   private async saveJob(rec: JobRecord): Promise<void> {
@@ -302,18 +306,12 @@ export class JobEngine {
   private async tick(): Promise<void> {
     if (this.stopped) return;
     const now = this.clock.now();
-    for (const rec of [...this.jobs.values()]) {
-      const e = this.schedules.get(rec.job.name);
-      if (e === undefined || e.next > now) continue;
-      const step = scheduleStep(rec.job, e.s, rec.cursor, now, this.runIndex.activeOf(rec.job.name));
-      if (step === undefined) continue;
-      for (const run of step.create) if (await this.repo.createRun(run)) await this.index(run);
-      if (step.fold !== undefined) await this.saveRun(step.fold);
-      await this.saveJob({ ...rec, cursor: step.cursor });
-    }
+    await this.takeOccurrences(now);
     for (const run of this.runIndex.allActive()) {
-      const job = this.jobs.get(run.job)?.job;
-      if (job !== undefined && expiredByEpsilon(run, job, now)) await this.saveRun({ ...run, status: 'MISSED', finishedAt: now, message: 'missed: not started within epsilon' });
+      const rec = this.jobs.get(run.job);
+      if (rec !== undefined && pastStartDeadline(rec, run, now)) {
+        await this.saveRun({ ...run, status: 'MISSED', finishedAt: now, message: `missed: not started within ${rec.v2 !== undefined ? 'startingDeadlineSeconds' : 'epsilon'}` });
+      }
     }
     if (this.held.size > 0) await this.handleOffers([]);
     await this.updateOfferInterest();
@@ -322,7 +320,7 @@ export class JobEngine {
 
   private armTimer(): void {
     const now = this.clock.now();
-    const due = this.nextScheduled();
+    const due = this.book.next();
     // Wake at the revive lead (to ask for offers) and at the occurrence itself.
     let next = Math.min(now + MAX_SLEEP_MS, due);
     if (due - this.reviveLeadMs > now) next = Math.min(next, due - this.reviveLeadMs);
@@ -330,9 +328,9 @@ export class JobEngine {
       if (run.status !== 'QUEUED') continue;
       // Only future instants: a past one was handled by the tick that armed this timer.
       if (run.retryAt !== undefined && run.retryAt > now) next = Math.min(next, run.retryAt);
-      const job = this.jobs.get(run.job)?.job;
-      const eps = job === undefined ? undefined : epsilonOf(job);
-      if (eps !== undefined && run.occurrence !== undefined && run.occurrence + eps + 1 > now) next = Math.min(next, run.occurrence + eps + 1);
+      const rec = this.jobs.get(run.job);
+      const deadline = rec === undefined ? undefined : startDeadline(rec, run);
+      if (deadline !== undefined && deadline + 1 > now) next = Math.min(next, deadline + 1);
     }
     this.wake(Math.max(0, next - now));
   }
@@ -366,13 +364,7 @@ export class JobEngine {
 
   /** A scheduled occurrence falls due within the revive lead: offers are wanted (and held) ahead of it. */
   private dueSoon(now: number): boolean {
-    return this.nextScheduled() <= now + this.reviveLeadMs;
-  }
-
-  private nextScheduled(): number {
-    let next = Infinity;
-    for (const e of this.schedules.values()) next = Math.min(next, e.next);
-    return next;
+    return this.book.next() <= now + this.reviveLeadMs;
   }
 
   /**
@@ -386,11 +378,14 @@ export class JobEngine {
     this.held.clear();
     const plan = this.reconciling.size > 0 ? [] : planLaunches(this.launchable(this.clock.now()), offers, (n) => this.jobs.get(n)?.job, (n) => this.runIndex.busy(n), this.opts.role ?? '*');
     const used = new Set(plan.map((p) => p.offer.id.value));
+    // Persisted (one Store batch for the round) before any LAUNCH call: a crash after this point is resolved
+    // by reconciliation.
+    const launching = plan.map(({ run, task, offer }): RunRecord => ({ ...run, status: 'LAUNCHING', taskId: task.task_id.value, agentId: offer.agent_id.value }));
+    if (launching.length > 0) await this.repo.writeBatch([], launching, []);
+    for (const run of launching) await this.index(run);
     for (const group of byOffer(plan)) {
       const offer = group[0]?.offer;
       if (offer === undefined) continue;
-      // Persisted before the LAUNCH call: a crash after this point is resolved by reconciliation.
-      for (const { run, task } of group) await this.saveRun({ ...run, status: 'LAUNCHING', taskId: task.task_id.value, agentId: offer.agent_id.value });
       try {
         await driver.launch([offer.id.value], group.map((p) => p.task));
         this.log.info({ tasks: group.map((p) => p.task.task_id.value) }, 'launched job tasks');
@@ -415,45 +410,8 @@ export class JobEngine {
     await this.tick();
   }
 
-  private async applyStatus(run: RunRecord, status: TaskStatusJson, fromReconcile: boolean, fromCallback = false): Promise<void> {
-    const now = this.clock.now();
-    const outcome = classify(status.state);
-    const rec = this.jobs.get(run.job);
-    if (rec === undefined) return;
-    if (run.status === 'LAUNCHING' && neverRan(status, fromReconcile)) {
-      // The master never saw this launch (or refused its offer): the occurrence has not run, so launch it again.
-      const requeued: RunRecord = { ...run, status: 'QUEUED' };
-      delete (requeued as { taskId?: string }).taskId;
-      delete (requeued as { agentId?: string }).agentId;
-      await this.saveRun(requeued);
-      return;
-    }
-    switch (outcome) {
-      case 'running':
-        if (run.status !== 'RUNNING') await this.saveRun({ ...run, status: 'RUNNING', startedAt: run.startedAt ?? now });
-        return;
-      case 'success':
-        // v2 `async` jobs report completion through the callback (completeAsync), not the task's exit.
-        if (rec.job.async === true && !fromCallback) return;
-        await this.saveRun(runAfterEnd(run, 'SUCCESS', status.state, now));
-        await this.saveJob({ ...rec, job: jobAfterSuccess(rec.job, now) });
-        await this.triggerChildren(run.job, now);
-        return;
-      case 'killed':
-        await this.saveRun(runAfterEnd(run, 'KILLED', status.state, now));
-        return;
-      case 'failure': {
-        const next = runAfterFailure(run, rec.job, status.state, status.message, now, this.opts.failureRetryMs);
-        await this.saveRun(next);
-        if (next.status === 'FAILED') {
-          await this.saveJob({ ...rec, job: jobAfterFinalFailure(rec.job, now, this.opts.disableAfterFailures) });
-          if (rec.job.softError) await this.triggerChildren(run.job, now);
-        }
-        return;
-      }
-      case 'ignore':
-        return;
-    }
+  private applyStatus(run: RunRecord, status: TaskStatusJson, fromReconcile: boolean, fromCallback = false): Promise<void> {
+    return applyStatus(this.statusCtx, run, status, fromReconcile, fromCallback);
   }
 
   /** Records `parent`'s success on each child and enqueues the children whose parents have all succeeded. */
@@ -479,6 +437,44 @@ export class JobEngine {
       const run = make(this.seq++);
       if (await this.repo.createRun(run)) return run;
     }
+  }
+
+  /** Takes this wake's due occurrences as run records (one Store batch for all due jobs) before any launch. */
+  private async takeOccurrences(now: number): Promise<void> {
+    const due = this.book.takeDue(now);
+    try {
+      const plans = due.flatMap((name) => {
+        const rec = this.jobs.get(name);
+        const plan = rec === undefined ? undefined : planOccurrences(rec, this.book.entry(name), this.runIndex.activeOf(name), now);
+        return plan === undefined ? [] : [plan];
+      });
+      for (const plan of plans) for (const run of plan.stop) await this.stopRun(run, 'stopped: replaced by a new occurrence (concurrencyPolicy REPLACE)');
+      if (plans.length === 0) return;
+      const created = await this.repo.writeBatch(plans.flatMap((p) => p.create), plans.flatMap((p) => p.update), plans.map((p) => p.rec));
+      for (const run of [...created, ...plans.flatMap((p) => p.update)]) await this.index(run);
+      for (const plan of plans) this.jobs.set(plan.rec.job.name, plan.rec);
+    } finally {
+      // Every job taken off the heap goes back with its next occurrence (the old one again if the write failed).
+      for (const name of due) {
+        const rec = this.jobs.get(name);
+        if (rec !== undefined) this.book.set(rec, now);
+      }
+    }
+  }
+
+  /** Deletes a job and its runs; launched tasks are killed (queued runs go with the job). */
+  private async dropJob(name: string): Promise<void> {
+    for (const run of this.runIndex.activeOf(name)) if (run.taskId !== undefined && (run.status === 'LAUNCHING' || run.status === 'RUNNING')) await this.kill(run);
+    this.runIndex.dropJob(name);
+    await this.repo.deleteJob(name);
+    this.jobs.delete(name);
+    this.book.delete(name);
+  }
+
+  /** Kills a launched run's task (its KILLED update ends the run); a run still waiting ends KILLED at once. */
+  private async stopRun(run: RunRecord, message: string): Promise<void> {
+    if (run.status === 'QUEUED') await this.saveRun({ ...run, status: 'KILLED', finishedAt: this.clock.now(), message });
+    else await this.kill(run);
   }
 
   private async kill(run: RunRecord): Promise<void> {

@@ -50,20 +50,25 @@ export function jobAfterFinalFailure(job: JobJson, now: number, disableAfter = 0
   return { ...job, errorCount: job.errorCount + 1, errorsSinceLastSuccess, lastError: new Date(now).toISOString(), disabled };
 }
 
-/** The run after a failed attempt: queued again for a retry, or FAILED when no retry is left. */
-export function runAfterFailure(run: RunRecord, job: JobJson, state: string, message: string | undefined, now: number, retryDelayMs: number): RunRecord {
-  const attempts = [...run.attempts, { attempt: run.attempt, taskId: run.taskId ?? '', state, finishedAt: now, ...(message !== undefined ? { message } : {}) }];
+/**
+ * The run after a failed attempt: queued again after `retry.delayMs`, or FAILED when the policy says no more
+ * (see retryDecision in ../v2/policy.ts for both dialects).
+ */
+export function runAfterFailure(run: RunRecord, state: string, message: string | undefined, now: number, retry: { delayMs: number } | { reason: string }): RunRecord {
+  const exitCode = exitCodeOf(message);
+  const attempts = [...run.attempts, { attempt: run.attempt, taskId: run.taskId ?? '', state, finishedAt: now, ...(message !== undefined ? { message } : {}), ...(exitCode !== undefined ? { exitCode } : {}) }];
   const base = { ...run, attempts };
   delete base.taskId;
   delete base.agentId;
   delete base.startedAt;
-  if (run.attempt < job.retries) return { ...base, status: 'QUEUED', attempt: run.attempt + 1, retryAt: now + retryDelayMs, dueAt: now + retryDelayMs };
-  return { ...base, taskId: run.taskId ?? '', status: 'FAILED', finishedAt: now, ...(message !== undefined ? { message } : {}) };
+  if ('delayMs' in retry) return { ...base, status: 'QUEUED', attempt: run.attempt + 1, retryAt: now + retry.delayMs, dueAt: now + retry.delayMs };
+  return { ...base, taskId: run.taskId ?? '', status: 'FAILED', finishedAt: now, ...(message !== undefined ? { message } : { message: retry.reason }) };
 }
 
 /** The run after its task finished or was killed. */
-export function runAfterEnd(run: RunRecord, status: 'SUCCESS' | 'KILLED', state: string, now: number): RunRecord {
-  return { ...run, status, finishedAt: now, attempts: [...run.attempts, { attempt: run.attempt, taskId: run.taskId ?? '', state, finishedAt: now }] };
+export function runAfterEnd(run: RunRecord, status: 'SUCCESS' | 'KILLED', state: string, now: number, message?: string): RunRecord {
+  const exitCode = status === 'SUCCESS' ? 0 : exitCodeOf(message);
+  return { ...run, status, finishedAt: now, attempts: [...run.attempts, { attempt: run.attempt, taskId: run.taskId ?? '', state, finishedAt: now, ...(exitCode !== undefined ? { exitCode } : {}) }] };
 }
 
 /** Parents of `child` that have all succeeded since its last trigger, including `parent` now. */
@@ -101,4 +106,10 @@ export function occurrenceRuns(job: string, due: DueResult, now: number): RunRec
   const missed = due.missed.map((m): RunRecord => ({ ...newRun(job, `occ-${m.at}`, 'scheduled', m.at, '', now), occurrence: m.at, occurrenceIndex: m.index, status: 'MISSED', finishedAt: now, message }));
   const runs = due.runs.map((r): RunRecord => ({ ...newRun(job, `occ-${r.at}`, 'scheduled', r.at, '', now), occurrence: r.at, occurrenceIndex: r.index, ...(due.collapsed > 0 ? { collapsed: due.collapsed } : {}) }));
   return [...missed, ...runs];
+}
+
+/** The exit status in an agent's message (`Command exited with status 3`), if any. */
+export function exitCodeOf(message: string | undefined): number | undefined {
+  const m = /exited with status (\d+)/.exec(message ?? '');
+  return m === null ? undefined : Number(m[1]);
 }

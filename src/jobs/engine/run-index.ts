@@ -11,6 +11,8 @@ export const HISTORY_LIMIT = 50;
 
 export class RunIndex {
   private readonly active = new Map<string, RunRecord>();
+  /** Active runs per job (by run key): per-job questions cost O(that job's runs), not O(all active runs). */
+  private readonly activeByJob = new Map<string, Map<string, RunRecord>>();
   private readonly byTask = new Map<string, string>();
   private readonly history = new Map<string, RunRecord[]>();
 
@@ -24,9 +26,11 @@ export class RunIndex {
     if (old?.taskId !== undefined) this.byTask.delete(old.taskId);
     if (!isActive(run)) {
       this.active.delete(key);
+      this.jobActive(run.job, false)?.delete(key);
       return this.addHistory(run);
     }
     this.active.set(key, run);
+    this.jobActive(run.job, true)?.set(key, run);
     if (run.taskId !== undefined) this.byTask.set(run.taskId, key);
     return [];
   }
@@ -39,6 +43,12 @@ export class RunIndex {
     return list.length > HISTORY_LIMIT ? list.splice(0, list.length - HISTORY_LIMIT) : [];
   }
 
+  private jobActive(job: string, create: boolean): Map<string, RunRecord> | undefined {
+    let m = this.activeByJob.get(job);
+    if (m === undefined && create) this.activeByJob.set(job, (m = new Map<string, RunRecord>()));
+    return m;
+  }
+
   /** Forgets a job's runs entirely (job deleted). */
   dropJob(job: string): void {
     for (const run of this.activeOf(job)) {
@@ -46,6 +56,7 @@ export class RunIndex {
       if (run.taskId !== undefined) this.byTask.delete(run.taskId);
     }
     this.history.delete(job);
+    this.activeByJob.delete(job);
   }
 
   byTaskId(taskId: string): RunRecord | undefined {
@@ -58,7 +69,7 @@ export class RunIndex {
   }
 
   activeOf(job: string): RunRecord[] {
-    return this.allActive().filter((r) => r.job === job);
+    return [...(this.activeByJob.get(job)?.values() ?? [])];
   }
 
   /** Active then recent terminal runs of a job, newest first. */

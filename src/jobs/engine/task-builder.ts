@@ -3,17 +3,19 @@
  * taken from an offer, the command with the manual arguments, and the injected CHRONOS_* environment, which
  * the job's own variables cannot override.
  */
-import type { CommandInfoJson, OfferJson, TaskInfoJson } from '../../api/mesos/common.js';
-import { fromWire, parseResources, type WireResource } from '../../core/resources.js';
+import type { CommandInfoJson, OfferJson, ResourceJson, TaskInfoJson } from '../../api/mesos/common.js';
+import { fromWire, parseResources, type Resources, type WireResource } from '../../core/resources.js';
 import { offerResources, taskResourcesFromOffer } from '../../scheduler/index.js';
 import type { JobJson } from '../api/job-schema.js';
 import { chronosTaskId, type RunRecord } from '../state/records.js';
 
 /** The task for `run` on `offer`, or undefined when the offer cannot hold the job's cpus/mem/disk. */
 export function buildTask(job: JobJson, run: RunRecord, taskId: string, offer: OfferJson, role: string): TaskInfoJson | undefined {
-  const want = parseResources(`cpus:${job.cpus};mem:${job.mem};disk:${job.disk}`);
-  const resources = taskResourcesFromOffer(offer, want, role);
-  if (resources === undefined) return undefined;
+  const resources = taskResourcesFromOffer(offer, wanted(job), role);
+  return resources === undefined ? undefined : taskWith(job, run, taskId, offer, resources);
+}
+
+function taskWith(job: JobJson, run: RunRecord, taskId: string, offer: OfferJson, resources: ResourceJson[]): TaskInfoJson {
   const task: TaskInfoJson = {
     name: `ChronosTask:${job.name}`,
     task_id: { value: taskId },
@@ -23,6 +25,20 @@ export function buildTask(job: JobJson, run: RunRecord, taskId: string, offer: O
   };
   if (job.maxCompletionTime > 0) task.max_completion_time = { nanoseconds: job.maxCompletionTime * 1_000_000_000 };
   return task;
+}
+
+const wantCache = new Map<string, Resources>();
+
+/** The job's cpus/mem/disk, parsed once per distinct shape (1,000 due jobs usually share a few). */
+function wanted(job: JobJson): Resources {
+  // /v2 jobs default to disk 0: a zero amount is not asked for at all.
+  const text = ([['cpus', job.cpus], ['mem', job.mem], ['disk', job.disk]] as const).filter(([, v]) => v > 0).map(([k, v]) => `${k}:${v}`).join(';');
+  let r = wantCache.get(text);
+  if (r === undefined) {
+    if (wantCache.size > 1000) wantCache.clear();
+    wantCache.set(text, (r = parseResources(text)));
+  }
+  return r;
 }
 
 function commandInfo(job: JobJson, run: RunRecord, taskId: string, host: string): CommandInfoJson {
@@ -62,21 +78,48 @@ export interface PlannedLaunch {
  */
 export function planLaunches(runs: readonly RunRecord[], offers: readonly OfferJson[], jobOf: (name: string) => JobJson | undefined, busy: (name: string) => boolean, role: string): PlannedLaunch[] {
   const remaining = new Map(offers.map((o) => [o.id.value, o]));
+  // Offers without reservations: a shape's pick is the same every time, so it is computed once per (offer,
+  // shape) and the remainder is tracked as Resources (no wire round trip per task: 1,000 tasks in ~ms).
+  const plainLeft = new Map(offers.filter(isPlain).map((o) => [o.id.value, offerResources(o)]));
+  const picks = new Map<string, { wire: ResourceJson[]; r: Resources } | null>();
   const started = new Set<string>();
   const out: PlannedLaunch[] = [];
   for (const run of runs) {
     const job = jobOf(run.job);
     if (job === undefined || (!job.concurrent && (busy(run.job) || started.has(run.job)))) continue;
     for (const [id, offer] of remaining) {
-      const task = buildTask(job, run, chronosTaskId(run), offer, role);
-      if (task === undefined) continue;
-      remaining.set(id, shrink(offer, task));
+      let task: TaskInfoJson | undefined;
+      const left = plainLeft.get(id);
+      if (left !== undefined) {
+        const key = `${id}|${job.cpus}|${job.mem}|${job.disk}`;
+        let pick = picks.get(key);
+        if (pick === undefined) {
+          const wire = taskResourcesFromOffer(offer, wanted(job), role);
+          picks.set(key, (pick = wire === undefined ? null : { wire, r: fromWire(wire as WireResource[]) }));
+        }
+        if (pick === null || !left.contains(pick.r)) continue;
+        task = taskWith(job, run, chronosTaskId(run), offer, pick.wire);
+        plainLeft.set(id, left.minus(pick.r));
+      } else {
+        task = buildTask(job, run, chronosTaskId(run), offer, role);
+        if (task === undefined) continue;
+        remaining.set(id, shrink(offer, task));
+      }
       started.add(run.job);
       out.push({ run, offer, task });
       break;
     }
   }
   return out;
+}
+
+/** No reservations, persistent volumes or pre-refinement roles other than `*` on any resource. */
+function isPlain(offer: OfferJson): boolean {
+  return offer.resources.every((r) => {
+    if (typeof r !== 'object' || r === null) return false;
+    const o = r as { reservations?: unknown[]; reservation?: unknown; disk?: unknown; role?: string };
+    return (o.reservations ?? []).length === 0 && o.reservation === undefined && o.disk === undefined && (o.role ?? '*') === '*';
+  });
 }
 
 /** The offer minus what the task takes, written in the offer's own resource format. */

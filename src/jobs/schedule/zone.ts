@@ -86,7 +86,23 @@ function formatter(id: string): Intl.DateTimeFormat {
 export function offsetAt(zone: Zone, instant: number): number {
   if (zone.kind === 'fixed') return zone.offsetMs;
   const secFloor = Math.floor(instant / 1000) * 1000;
-  const parts = formatter(zone.id).formatToParts(new Date(secFloor));
+  // Memoised per second: jobs sharing a schedule ask for the same instants (1,000 jobs due at once), and
+  // each Intl call costs microseconds.
+  let memo = offsetMemo.get(zone.id);
+  if (memo === undefined) offsetMemo.set(zone.id, (memo = new Map<number, number>()));
+  const hit = memo.get(secFloor);
+  if (hit !== undefined) return hit;
+  if (memo.size >= OFFSET_MEMO_LIMIT) memo.clear();
+  const off = intlOffset(zone.id, secFloor);
+  memo.set(secFloor, off);
+  return off;
+}
+
+const OFFSET_MEMO_LIMIT = 50_000;
+const offsetMemo = new Map<string, Map<number, number>>();
+
+function intlOffset(id: string, secFloor: number): number {
+  const parts = formatter(id).formatToParts(new Date(secFloor));
   const get = (t: Intl.DateTimeFormatPartTypes): number => Number(parts.find((p) => p.type === t)?.value ?? '0');
   const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
   return asUtc - secFloor;

@@ -60,6 +60,29 @@ export class JobsRepo {
     return true;
   }
 
+  /**
+   * One wake's writes as one Store transaction when the Store supports it (`putMany`): new run records (those
+   * whose id already exists are left out: the occurrence is taken), updated runs and job records. Returns the
+   * runs actually created. All or nothing: a conflict (another writer) applies none of them.
+   */
+  async writeBatch(create: readonly RunRecord[], update: readonly RunRecord[], jobs: readonly JobRecord[]): Promise<RunRecord[]> {
+    // The repo knows every run key that exists (loaded at start, or written since: the engine is the only
+    // writer), so no read per record; a key another writer created fails the batch with STORE_CONFLICT.
+    const fresh = create.filter((run) => !this.versions.has(runKey(run.job, run.id)));
+    const writes = [
+      ...fresh.map((r) => ({ key: runKey(r.job, r.id), value: jsonBytes(r), expected: 'absent' as const })),
+      ...update.map((r) => ({ key: runKey(r.job, r.id), value: jsonBytes(r), expected: this.versions.get(runKey(r.job, r.id)) ?? ('absent' as const) })),
+      ...jobs.map((j) => ({ key: jobKey(j.job.name), value: jsonBytes(j), expected: this.versions.get(jobKey(j.job.name)) ?? ('absent' as const) })),
+    ];
+    if (this.store.putMany !== undefined) {
+      const versions = await this.store.putMany(writes);
+      writes.forEach((w, i) => this.versions.set(w.key, versions[i] ?? 0));
+    } else {
+      for (const w of writes) this.versions.set(w.key, await this.store.put(w.key, w.value, w.expected));
+    }
+    return fresh;
+  }
+
   async saveRun(run: RunRecord): Promise<void> {
     await this.write(runKey(run.job, run.id), run);
   }

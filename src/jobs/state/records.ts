@@ -5,6 +5,7 @@
  */
 import type { JobJson } from '../api/job-schema.js';
 import type { Cursor } from '../schedule/cursor.js';
+import type { V2JobSpec, V2ScheduleSpec } from '../v2/spec.js';
 
 export const KEY_PREFIX = 'jobs/';
 export const FRAMEWORK_ID_KEY = 'jobs/framework_id';
@@ -19,6 +20,21 @@ export interface JobRecord {
   readonly cursor: Cursor;
   /** Dependent jobs: parents that succeeded since this job's last trigger (spec §5, persisted: #811). */
   readonly parentsDone: readonly string[];
+  /** Jobs created through `/v2`: the Metronome-style spec; `job` is its Chronos view (what launches). */
+  readonly v2?: V2State;
+}
+
+/** The `/v2` side of a job record. */
+export interface V2State {
+  readonly spec: V2JobSpec;
+  /** At most one (Metronome's rule). */
+  readonly schedules: readonly V2ScheduleSpec[];
+  /**
+   * Per schedule id: the last occurrence taken, or the instant the schedule was (re)armed. Occurrences after it
+   * and up to now are due; after downtime the catch-up policy decides which of them run.
+   */
+  readonly lastTaken: Readonly<Record<string, number>>;
+  readonly createdAt: number;
 }
 
 export type RunTrigger = 'scheduled' | 'manual' | 'dependent';
@@ -32,6 +48,8 @@ export interface AttemptRecord {
   readonly state: string;
   readonly finishedAt: number;
   readonly message?: string;
+  /** The command's exit status when the agent reported one (`Command exited with status N`). */
+  readonly exitCode?: number;
 }
 
 /** One run of a job: one occurrence (or manual/dependent trigger) with all its attempts. */
