@@ -19,6 +19,8 @@ import { frameworksCommand } from './frameworks.js';
 import { logsCommand } from './logs.js';
 import { eventsCommand } from './events.js';
 import { jobCommand } from './job.js';
+import { lbCommand } from './lb.js';
+import { dnsCommand } from './dns.js';
 
 /** The program with every sub-command registered. */
 export function buildProgram(): Command {
@@ -38,7 +40,9 @@ export function buildProgram(): Command {
     .addCommand(agentsCommand())
     .addCommand(frameworksCommand())
     .addCommand(logsCommand())
-    .addCommand(eventsCommand());
+    .addCommand(eventsCommand())
+    .addCommand(lbCommand())
+    .addCommand(dnsCommand());
 }
 
 try {

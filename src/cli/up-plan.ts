@@ -1,6 +1,6 @@
 /**
  * What `agora up` starts, computed without side effects: the master and N agents on consecutive ports,
- * then the frameworks (`agora apps`, `agora jobs`) on their own ports, each with its own work dir, and the machine's resources split between the agents so that several agents
+ * then the frameworks (`agora apps`, `agora jobs`) and `agora lb` (the apps' service ports) on their own ports, each with its own work dir, and the machine's resources split between the agents so that several agents
  * on one host do not each claim all of it (same headroom rules as upstream's auto-detection).
  */
 import { join } from 'node:path';
@@ -21,11 +21,13 @@ export interface UpOptions {
   readonly appsPort?: number | undefined;
   /** Port of `agora jobs`; undefined = do not start it. */
   readonly jobsPort?: number | undefined;
+  /** Status port of `agora lb` (service ports of the apps); undefined, or no apps, = do not start it. */
+  readonly lbPort?: number | undefined;
 }
 
 export interface DaemonPlan {
   readonly label: string;
-  readonly kind: 'master' | 'agent' | 'apps' | 'jobs';
+  readonly kind: 'master' | 'agent' | 'apps' | 'jobs' | 'lb';
   readonly url: string;
   readonly workDir: string;
   readonly logFile: string;
@@ -113,6 +115,21 @@ export function planUp(opts: UpOptions, host: HostCapacity): UpPlan {
       workDir: dir,
       logFile: join(logs, `${kind}.log`),
       args: [kind, '--ip', opts.ip, '--port', String(port), '--master', masterHostPort, '--work_dir', dir],
+    });
+  }
+  if (opts.lbPort !== undefined && opts.appsPort !== undefined) {
+    const port = opts.lbPort;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--lb_port must be a port number, got ${port}`);
+    const dir = join(opts.workDir, 'lb');
+    frameworks.push({
+      label: 'lb',
+      kind: 'lb',
+      url: `http://${opts.ip}:${port}`,
+      workDir: dir,
+      logFile: join(logs, 'lb.log'),
+      // Every app's service ports (`--group *`: a local cluster has no HAPROXY_GROUP labels), and only those:
+      // the vhost ports (80/443) need root, and the stats page is not needed locally.
+      args: ['lb', '--apps', `http://${opts.ip}:${opts.appsPort}`, '--group', '*', '--bind', opts.ip, '--port', String(port), '--stats-port', '0', '--http-port', '0', '--https-port', '0', '--proxy', 'auto', '--run-dir', dir],
     });
   }
   return { master, agents, frameworks };

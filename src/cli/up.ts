@@ -28,11 +28,13 @@ interface UpFlags {
   jobs: boolean;
   apps_port: string;
   jobs_port: string;
+  lb: boolean;
+  lb_port: string;
 }
 
 export function upCommand(): Command {
   return new Command('up')
-    .description('run a master, agents, apps and jobs on this machine (state under ./.agora)')
+    .description('run a master, agents, apps, jobs and the lb on this machine (state under ./.agora)')
     .option('--agents <n>', 'number of agents', '1')
     .option('--port <port>', 'master port; agents use the following ports', '5050')
     .option('--ip <ip>', 'address every daemon binds to', '127.0.0.1')
@@ -41,6 +43,8 @@ export function upCommand(): Command {
     .option('--jobs_port <port>', 'port of agora jobs (Chronos API)', '4400')
     .option('--no-apps', 'do not start agora apps')
     .option('--no-jobs', 'do not start agora jobs')
+    .option('--lb_port <port>', 'status port of agora lb, which serves every app service port (HAProxy if installed, else built in)', '9090')
+    .option('--no-lb', 'do not start agora lb')
     .action(async (opts: UpFlags) => runUp(opts));
 }
 
@@ -65,6 +69,7 @@ async function runUp(opts: UpFlags): Promise<void> {
       workDir,
       appsPort: opts.apps ? Number(opts.apps_port) : undefined,
       jobsPort: opts.jobs ? Number(opts.jobs_port) : undefined,
+      lbPort: opts.lb ? Number(opts.lb_port) : undefined,
     },
     hostCapacity(workDir),
   );
@@ -113,7 +118,7 @@ async function runUp(opts: UpFlags): Promise<void> {
     for (const a of plan.agents) await waitHttp(a.url, clock);
     await waitAgentsRegistered(plan.master.url, plan.agents.length, clock);
     for (const f of plan.frameworks) start(f);
-    for (const f of plan.frameworks) await waitHttp(f.url, clock, '/ping');
+    for (const f of plan.frameworks) await waitHttp(f.url, clock, f.kind === 'lb' ? '/health' : '/ping');
   } catch (e: unknown) {
     say(`agora up failed: ${errorMessage(e)} (logs in ${join(workDir, 'logs')})`);
     await stopAll(1);

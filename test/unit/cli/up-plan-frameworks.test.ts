@@ -19,4 +19,15 @@ describe('agora up plan: frameworks', () => {
     expect(planUp({ agents: 1, port: 5050, ip: '127.0.0.1', workDir: '/w' }, host).frameworks).toEqual([]);
     expect(() => planUp({ agents: 1, port: 5050, ip: '127.0.0.1', workDir: '/w', appsPort: Number('x') }, host)).toThrow(/--apps_port/);
   });
+
+  it('adds agora lb after the frameworks, pointed at agora apps, only when apps runs', () => {
+    const plan = planUp({ agents: 1, port: 5050, ip: '127.0.0.1', workDir: '/w', appsPort: 8080, jobsPort: 4400, lbPort: 9090 }, host);
+    const lb = plan.frameworks.at(-1);
+    expect(lb?.kind).toBe('lb');
+    expect(lb?.url).toBe('http://127.0.0.1:9090');
+    expect(lb?.args.slice(0, 3)).toEqual(['lb', '--apps', 'http://127.0.0.1:8080']);
+    expect(lb?.args).toContain('--run-dir');
+    expect(planUp({ agents: 1, port: 5050, ip: '127.0.0.1', workDir: '/w', lbPort: 9090 }, host).frameworks).toEqual([]);
+    expect(() => planUp({ agents: 1, port: 5050, ip: '127.0.0.1', workDir: '/w', appsPort: 8080, lbPort: -1 }, host)).toThrow(/--lb_port/);
+  });
 });
