@@ -16,7 +16,7 @@ export const AGENT_FLAGS: readonly FlagSpec[] = [
   { name: 'port', type: 'int', help: 'Port to listen on (0 = ephemeral)', default: '5051' },
   { name: 'ip', type: 'string', help: 'IP address to listen on and advertise', default: '127.0.0.1' },
   { name: 'hostname', type: 'string', help: 'Hostname to advertise (default: the ip)' },
-  { name: 'master', type: 'string', help: 'Master address host:port (required)' },
+  { name: 'master', type: 'string', help: 'Master address host:port, or zk://host:2181,.../path to follow the leader (required)' },
   { name: 'work_dir', type: 'string', help: 'Directory for sandboxes and the checkpoint (required)' },
   { name: 'resources', type: 'string', help: 'Total resources: `cpus:4;mem:2048;ports:[31000-32000]` or JSON; missing ones are detected' },
   { name: 'attributes', type: 'string', help: 'Attributes: `rack:r1;zone:2`' },

@@ -13,10 +13,13 @@ import { errorMessage } from '../core/errors.js';
 import { openEventStream } from '../transport/stream-client.js';
 import { postJson } from '../transport/http-client.js';
 import { AGENT_API_PATH, AGENT_STREAM_HEADER, type AgentCallJson, type AgentEvent } from '../api/agora/agent-protocol.js';
+import { ZkMasterDetector, isZkUrl, masterHostPort, parseZkUrl } from '../coordination/index.js';
 
 export interface MasterLinkOptions {
-  /** `host:port` of the master. */
+  /** `host:port` of the master, or `zk://host:2181,.../path` to follow the leading master through ZooKeeper. */
   readonly master: string;
+  /** ZooKeeper session timeout when `master` is a zk:// URL (default 10 s). */
+  readonly zkSessionTimeoutMs?: number;
   readonly clock: Clock;
   readonly rng: Rng;
   readonly logger: Logger;
@@ -35,6 +38,8 @@ export class MasterLink {
   private streamId: string | undefined;
   private loop: Promise<void> | undefined;
   private attempt = 0;
+  /** With a zk:// master: follows the leader; a change of leader drops the stream so we re-subscribe to it. */
+  private detector: ZkMasterDetector | undefined;
 
   constructor(private readonly opts: MasterLinkOptions) {
     // Every in-flight call listens on this signal; a burst of status updates is hundreds of them.
@@ -42,7 +47,10 @@ export class MasterLink {
   }
 
   get url(): string {
-    return `http://${this.opts.master}${AGENT_API_PATH}`;
+    if (!isZkUrl(this.opts.master)) return `http://${this.opts.master}${AGENT_API_PATH}`;
+    const leader = this.detector?.leader;
+    if (leader === undefined) throw new Error(`no leading master known in ${this.opts.master}`);
+    return `http://${masterHostPort(leader)}${AGENT_API_PATH}`;
   }
 
   get connected(): boolean {
@@ -87,6 +95,19 @@ export class MasterLink {
     this.stopper.abort(new Error('stopped'));
     this.current?.abort(new Error('stopped'));
     await this.loop;
+    await this.detector?.close();
+  }
+
+  private async follow(): Promise<void> {
+    if (this.detector !== undefined || !isZkUrl(this.opts.master)) return;
+    const d = await ZkMasterDetector.start(parseZkUrl(this.opts.master), { sessionTimeoutMs: this.opts.zkSessionTimeoutMs ?? 10_000, clock: this.opts.clock });
+    if (this.stopper.signal.aborted) return void (await d.close());
+    this.detector = d;
+    d.onChange((leader) => {
+      this.opts.logger.info({ leader: leader === undefined ? undefined : masterHostPort(leader) }, 'leading master changed');
+      this.attempt = 0;
+      this.reconnect();
+    });
   }
 
   private async run(): Promise<void> {
@@ -98,6 +119,7 @@ export class MasterLink {
       signal.addEventListener('abort', onStop, { once: true });
       let opened = false;
       try {
+        await this.follow();
         const stream = openEventStream({
           url: this.url,
           body: this.opts.subscribeCall(),

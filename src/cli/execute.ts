@@ -31,7 +31,7 @@ const bool = (name: string) => (text: string): boolean => parseFlagValue({ name,
 export function executeCommand(action: (opts: ExecuteOptions) => Promise<void> = runFromCli): Command {
   return new Command('execute')
     .description('run one task on the cluster, like mesos-execute')
-    .requiredOption('--master <host:port>', 'master to subscribe to')
+    .requiredOption('--master <host:port>', 'master to subscribe to (host:port, or zk://host:2181,.../path to follow the leader)')
     .option('--name <name>', 'task name and task id (default: agora-execute-<short uuid>)')
     .requiredOption('--command <command>', 'command to run')
     .addOption(new Option('--shell [bool]', 'run the command with sh -c').argParser(bool('shell')).default(true))

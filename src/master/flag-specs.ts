@@ -21,5 +21,7 @@ export const MASTER_FLAG_SPECS: readonly FlagSpec[] = [
   { name: 'roles', type: 'string', help: 'Comma-separated whitelist of roles (unset = any role)' },
   { name: 'root_submissions', type: 'bool', default: 'true', help: 'Allow frameworks to run as root' },
   { name: 'weights', type: 'string', help: 'Role weights as role=weight,... (weights set through /weights override them)' },
+  { name: 'zk', type: 'string', help: 'zk://host1:2181,host2:2181/path: contend for leadership and keep the registry in ZooKeeper (unset = single master, SQLite registry)' },
+  { name: 'zk_session_timeout', type: 'duration', default: '10secs', help: 'ZooKeeper session timeout (with --zk)' },
   { name: 'filter_gpu_resources', type: 'bool', default: 'true', help: 'Offer GPU agents only to GPU_RESOURCES frameworks' },
 ];

@@ -48,8 +48,12 @@ export interface MasterStartDeps {
   readonly rng?: Rng;
   /** Overrides the DRF allocator (tests). */
   readonly allocator?: Allocator;
-  /** Overrides the SQLite store in work_dir (tests). */
+  /** Overrides the SQLite store in work_dir (tests; the ZooKeeper store under --zk). */
   readonly store?: Store;
+  /** The master id to use (under --zk it is already advertised in the election node). */
+  readonly masterId?: MasterId;
+  /** Under --zk: whether this master may still act as leader (checked before each allocation cycle). */
+  readonly isLeader?: () => boolean;
 }
 
 function numFlag(flags: FlagValues, name: string, fallback: number): number {
@@ -119,9 +123,9 @@ export async function buildMaster(flags: FlagValues, port: number, deps: MasterS
       },
       rng.fork('allocator'),
     );
-  const masterId = newUuid() as MasterId;
+  const masterId = deps.masterId ?? (newUuid() as MasterId);
   logger.info({ masterId, seed: rng.seed }, 'master starting');
-  const master = new Master({ config, masterId, clock, logger, allocator, registry: new Registry(store), initialWeights: weights });
+  const master = new Master({ config, masterId, clock, logger, allocator, registry: new Registry(store), initialWeights: weights, ...(deps.isLeader === undefined ? {} : { isLeader: deps.isLeader }) });
   await master.recover();
   const app = createHttpServer({ bodyLimitBytes: numFlag(flags, 'max_body_size', DEFAULT_BODY_LIMIT) });
   registerSchedulerRoutes(app, master);
@@ -137,6 +141,11 @@ export async function buildMaster(flags: FlagValues, port: number, deps: MasterS
 export async function startMaster(flags: FlagValues, deps: MasterStartDeps = {}): Promise<RunningMaster> {
   const ip = typeof flags['ip'] === 'string' ? flags['ip'] : '127.0.0.1';
   const requestedPort = numFlag(flags, 'port', 5050);
+  // --zk: contend for leadership on ZooKeeper (src/master/ha.ts); without it nothing below changes.
+  if (typeof flags['zk'] === 'string' && flags['zk'] !== '') {
+    const { startHaMaster } = await import('./ha.js');
+    return startHaMaster(flags, deps, requestedPort !== 0 ? requestedPort : await freePort(ip));
+  }
   // The advertised port must be the real one, so an ephemeral port is picked first; if another process
   // grabs it before we listen, pick again.
   for (let attempt = 0; ; attempt++) {

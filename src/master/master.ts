@@ -45,6 +45,8 @@ export interface MasterDeps {
   readonly registry: Registry;
   /** Role weights from `--weights` (registry weights override them). */
   readonly initialWeights?: ReadonlyMap<string, number>;
+  /** Under `--zk`: false as soon as leadership may be gone; no allocation cycle (no offer) runs then. */
+  readonly isLeader?: () => boolean;
 }
 
 /** Result of a synchronous call (UPDATE_FRAMEWORK, agent calls): an HTTP status and a text body. */
@@ -98,6 +100,7 @@ export class Master {
   private readonly pendingAgents = new Set<AgentId>();
   private pendingAll = false;
   private stopped = false;
+  private readonly isLeader: () => boolean;
 
   constructor(deps: MasterDeps) {
     this.config = deps.config;
@@ -106,6 +109,7 @@ export class Master {
     this.log = deps.logger;
     this.allocator = deps.allocator;
     this.registry = deps.registry;
+    this.isLeader = deps.isLeader ?? (() => true);
     this.ids = new MasterIdMinter(deps.masterId);
     this.roleSettings = new RoleSettings(deps.registry, deps.allocator, () => deps.clock.now(), deps.initialWeights);
     this.roleSettings.onChange = (c) => (c.kind === 'weights' ? rescindForWeights(this, c.roles) : rescindForQuota(this, c.quota));
@@ -258,7 +262,7 @@ export class Master {
 
   /** One allocation cycle (over `only` agents, or all): turns the allocator's batches into offers, one OFFERS event per framework. */
   runAllocation(only?: ReadonlySet<AgentId>): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.isLeader()) return;
     const now = this.clock.now();
     let batches;
     const started = performance.now();

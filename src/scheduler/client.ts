@@ -14,6 +14,7 @@ import { backoffDelay, type BackoffPolicy } from '../core/backoff.js';
 import { errorMessage } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import { openEventStream, StreamHttpError } from '../transport/stream-client.js';
+import { ZkMasterDetector, isZkUrl, masterHostPort, parseZkUrl } from '../coordination/index.js';
 import { subscribeCall } from './calls.js';
 import { SchedulerCalls } from './scheduler-calls.js';
 import { EventQueue } from './event-queue.js';
@@ -30,8 +31,13 @@ export const MISSED_HEARTBEATS = 5;
 const FATAL_SUBSCRIBE_STATUSES = new Set([400, 401, 403, 405, 406, 415, 501]);
 
 export interface SchedulerClientOptions {
-  /** `host:port` or `http://host:port` of any master; redirects lead to the leader. */
+  /**
+   * `host:port` or `http://host:port` of any master (redirects lead to the leader), or
+   * `zk://host:2181,.../path` to follow the leading master through ZooKeeper (re-subscribing on each change).
+   */
   readonly master: string;
+  /** ZooKeeper session timeout with a zk:// master (default 10 s). */
+  readonly zkSessionTimeoutMs?: number;
   readonly clock?: Clock;
   readonly rng?: Rng;
   readonly logger?: Logger;
@@ -56,7 +62,11 @@ export class SchedulerClient extends SchedulerCalls {
   private readonly rng: Rng;
   private readonly log: Logger;
   private readonly policy: BackoffPolicy;
-  private readonly subscribeUrl: string;
+  private subscribeUrl: string;
+  private readonly master: string;
+  private readonly path: string | undefined;
+  private readonly zkSessionTimeoutMs: number;
+  private detector: ZkMasterDetector | undefined;
   private readonly queue = new EventQueue<SchedulerEvent>();
   private readonly closeCtrl = new AbortController();
   private streamCtrl: AbortController | undefined;
@@ -77,7 +87,10 @@ export class SchedulerClient extends SchedulerCalls {
     this.rng = opts.rng ?? new SeededRng(randomSeed());
     this.log = opts.logger ?? silentLogger();
     this.policy = opts.backoff ?? DEFAULT_RESUBSCRIBE_BACKOFF;
-    this.subscribeUrl = schedulerUrl(opts.master, opts.path);
+    this.master = opts.master;
+    this.path = opts.path;
+    this.zkSessionTimeoutMs = opts.zkSessionTimeoutMs ?? 10_000;
+    this.subscribeUrl = isZkUrl(opts.master) ? '' : schedulerUrl(opts.master, opts.path);
     this.callUrl = this.subscribeUrl;
     this.signal = this.closeCtrl.signal;
   }
@@ -132,6 +145,27 @@ export class SchedulerClient extends SchedulerCalls {
     this.disarmWatchdog();
     if (this.dispatching === 0) await this.loop;
     this.queue.end();
+    await this.detector?.close();
+  }
+
+  /** With a zk:// master: the current leader's scheduler URL (a leader change drops the stream). */
+  private async leaderUrl(): Promise<string> {
+    if (!isZkUrl(this.master)) return this.subscribeUrl;
+    if (this.detector === undefined) {
+      const d = await ZkMasterDetector.start(parseZkUrl(this.master), { sessionTimeoutMs: this.zkSessionTimeoutMs, clock: this.clock });
+      if (this.closing) {
+        await d.close();
+        throw new Error('scheduler client closed');
+      }
+      this.detector = d;
+      d.onChange((leader) => {
+        this.log.info({ leader: leader === undefined ? undefined : masterHostPort(leader) }, 'leading master changed');
+        this.streamCtrl?.abort(new Error('leading master changed'));
+      });
+    }
+    const leader = this.detector.leader;
+    if (leader === undefined) throw new Error(`no leading master known in ${this.master}`);
+    return schedulerUrl(masterHostPort(leader), this.path);
   }
 
   private async run(): Promise<void> {
@@ -162,6 +196,7 @@ export class SchedulerClient extends SchedulerCalls {
     let subscribed = false;
     let reason = 'stream ended';
     try {
+      this.subscribeUrl = await this.leaderUrl();
       const body = subscribeCall(this.frameworkInfo ?? { user: '', name: '' }, this.frameworkId, this.suppressedRoles);
       const stream = openEventStream({
         url: this.subscribeUrl,

@@ -1,0 +1,148 @@
+/**
+ * `agora master --zk zk://.../agora`: a master that contends for leadership on ZooKeeper (spec §6.10) and
+ * keeps its registry in the ZkStore. Only reached when `--zk` is set; the default path is untouched.
+ *
+ * While standing by, the port is served by a small standby app: `/health`, `/version`, `/metrics/snapshot`
+ * (`master/elected` 0), `/redirect`, and every other path answered with 307 to the leader found by the
+ * detector (protocol-relative `Location`, spec §1.6) or 503 `No leader elected`. When elected, the standby
+ * app is closed and the full master is built (registry recovered from ZooKeeper) and listens on the same
+ * port. When leadership is lost, the master stops acting at once (timers and streams closed; its registry
+ * writes are fenced by the ZkStore anyway) and the standby app comes back; it contends again as a standby.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { MasterInfoJson } from '../api/mesos/common.js';
+import { ZkLeadership, ZkMasterDetector, ZkStore, masterHostPort, parseZkUrl } from '../coordination/index.js';
+import { SystemClock } from '../core/clock.js';
+import type { FlagValues } from '../core/flags.js';
+import { newUuid, type MasterId } from '../core/ids.js';
+import { createLogger } from '../core/log.js';
+import { MESOS_VERSION } from '../core/version.js';
+import { createHttpServer } from '../transport/http-server.js';
+import { versionJson } from './http/state-json.js';
+import { buildMaster, masterConfig, type BuiltMaster, type MasterStartDeps, type RunningMaster } from './index.js';
+import { ipToUint32 } from './master.js';
+
+/** `Location` for a request to a standby: `//leaderhost:port` + the original path and query (spec §1.6). */
+export function redirectLocation(leader: MasterInfoJson, url: string, keepPath = true): string {
+  return `//${masterHostPort(leader)}${keepPath ? url : ''}`;
+}
+
+/** Starts a ZooKeeper-coordinated master on ip:port (port already chosen, not 0). */
+export async function startHaMaster(flags: FlagValues, deps: MasterStartDeps, port: number): Promise<RunningMaster> {
+  const clock = deps.clock ?? new SystemClock();
+  const logger = deps.logger ?? createLogger('master');
+  const url = parseZkUrl(String(flags['zk']));
+  const sessionTimeoutMs = typeof flags['zk_session_timeout'] === 'number' ? flags['zk_session_timeout'] : 10_000;
+  const config = masterConfig(flags, port);
+  const masterId = newUuid() as MasterId;
+  const info: MasterInfoJson = {
+    id: masterId,
+    ip: ipToUint32(config.ip),
+    port,
+    pid: `master@${config.ip}:${port}`,
+    hostname: config.hostname,
+    version: MESOS_VERSION,
+    address: { hostname: config.hostname, ip: config.ip, port },
+    capabilities: [{ type: 'AGENT_UPDATE' }, { type: 'AGENT_DRAINING' }, { type: 'QUOTA_V2' }],
+  };
+  const lead: { current?: ZkLeadership } = {};
+  const store = await ZkStore.open(url, { sessionTimeoutMs, clock, fence: () => lead.current?.fencePath() });
+  const detector = await ZkMasterDetector.start(url, { sessionTimeoutMs, clock });
+  let standby: FastifyInstance | undefined;
+  let built: BuiltMaster | undefined;
+  let stopped = false;
+  // Transitions (standby ⇄ leader) run one at a time, in order.
+  let chain: Promise<void> = Promise.resolve();
+  const transition = (fn: () => Promise<void>): void => {
+    chain = chain.then(fn).catch((e: unknown) => logger.error({ err: String(e) }, 'leadership transition failed'));
+  };
+
+  const serveStandby = async (): Promise<void> => {
+    if (stopped || standby !== undefined) return;
+    const app = standbyApp(detector, flags, masterId);
+    await app.listen({ host: config.ip, port });
+    standby = app;
+  };
+  const stopLeader = async (): Promise<void> => {
+    const b = built;
+    built = undefined;
+    if (b === undefined) return;
+    await b.master.stop();
+    await b.app.close();
+  };
+
+  await serveStandby();
+  const leadership = await ZkLeadership.contend(url, info, { sessionTimeoutMs, clock, logger });
+  lead.current = leadership;
+  const onElected = (): void =>
+    transition(async () => {
+      if (stopped || !leadership.isLeader) return;
+      logger.info({ masterId }, 'elected leading master: recovering the registry from ZooKeeper');
+      // The standby app keeps the port (answering 503 for ourselves) while the registry is recovered.
+      let b: BuiltMaster;
+      try {
+        b = await buildMaster(flags, port, { ...deps, clock, logger, store, masterId, isLeader: () => leadership.isLeader });
+      } catch (e: unknown) {
+        logger.error({ err: String(e) }, 'cannot recover the registry: giving up leadership');
+        leadership.relinquish('registry recovery failed');
+        return;
+      }
+      if (!leadership.isLeader || stopped) {
+        await b.master.stop();
+        await b.app.close();
+        return;
+      }
+      await standby?.close();
+      standby = undefined;
+      await b.app.listen({ host: config.ip, port });
+      built = b;
+      b.master.start();
+    });
+  leadership.onElected(onElected);
+  // The election may already be decided (callbacks are registered after contend resolves).
+  if (leadership.isLeader) onElected();
+  leadership.onLost((reason) => {
+    // Stop acting at once (no offers, no pings, no registry writes), then hand the port back to the standby app.
+    logger.warn({ reason }, 'lost leadership: stepping down to standby');
+    void built?.master.stop();
+    transition(async () => {
+      await stopLeader();
+      await serveStandby();
+    });
+  });
+
+  return {
+    url: `http://${config.ip}:${port}`,
+    port,
+    masterId,
+    stop: async () => {
+      stopped = true;
+      await leadership.close();
+      await chain;
+      await stopLeader();
+      await standby?.close();
+      standby = undefined;
+      await detector.close();
+      await store.close();
+    },
+  };
+}
+
+/** The standby's HTTP surface: health, version, metrics and redirects to the detected leader. */
+function standbyApp(detector: ZkMasterDetector, flags: FlagValues, selfId: string): FastifyInstance {
+  const app = createHttpServer(typeof flags['max_body_size'] === 'number' ? { bodyLimitBytes: flags['max_body_size'] } : {});
+  app.get('/health', async (_req, reply) => reply.code(200).send(''));
+  app.get('/version', async (_req, reply) => reply.type('application/json').send(JSON.stringify(versionJson())));
+  app.get('/metrics/snapshot', async (_req, reply) => reply.type('application/json').send(JSON.stringify({ 'master/elected': 0 })));
+  const toLeader = (keepPath: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
+    const leader = detector.leader;
+    if (leader === undefined) return reply.code(503).type('text/plain; charset=utf-8').send('No leader elected');
+    // Elected but still recovering the registry: a redirect to ourselves would loop.
+    if (leader.id === selfId) return reply.code(503).type('text/plain; charset=utf-8').send('Leader is recovering');
+    return reply.code(307).header('location', redirectLocation(leader, req.url, keepPath)).send('');
+  };
+  app.get('/redirect', toLeader(false));
+  app.get('/master/redirect', toLeader(false));
+  app.setNotFoundHandler(toLeader(true));
+  return app;
+}
