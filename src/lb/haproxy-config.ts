@@ -26,6 +26,13 @@ export interface HaproxyRenderOptions {
   readonly minSlots: number;
 }
 
+
+/**
+ * HTTP frontends: during a reload the old worker would close accepted connections whose request has not
+ * arrived yet (the client sees a hang-up); with this it answers them first, with `Connection: close`.
+ */
+const IDLE_CLOSE = '  option idle-close-on-response';
+
 /** Placeholder address of an empty slot; never receives traffic (the slot is disabled). */
 export const EMPTY_SLOT_ADDR = '127.0.0.1:1';
 
@@ -94,7 +101,7 @@ export function cleanedUpHostname(s: LbService): string {
 }
 
 function httpFrontend(services: readonly LbService[], o: HaproxyRenderOptions): string[] {
-  const lines = ['frontend marathon_http_in', `  bind ${o.bindAddr}:${o.httpPort}`, '  mode http'];
+  const lines = ['frontend marathon_http_in', `  bind ${o.bindAddr}:${o.httpPort}`, '  mode http', IDLE_CLOSE];
   for (const s of services) {
     const c = cleanedUpHostname(s);
     // The Host header may carry a port (`web.test:8080`): compare its host part only.
@@ -109,7 +116,7 @@ function httpFrontend(services: readonly LbService[], o: HaproxyRenderOptions): 
 }
 
 function httpsFrontend(services: readonly LbService[], o: HaproxyRenderOptions, certs: readonly string[]): string[] {
-  const lines = ['frontend marathon_https_in', `  bind ${o.bindAddr}:${o.httpsPort} ssl ${certs.map((c) => `crt ${c}`).join(' ')}`, '  mode http'];
+  const lines = ['frontend marathon_https_in', `  bind ${o.bindAddr}:${o.httpsPort} ssl ${certs.map((c) => `crt ${c}`).join(' ')}`, '  mode http', IDLE_CLOSE];
   for (const s of services) {
     const path = s.path === undefined ? '' : ` path_${s.backend}`;
     if (s.path !== undefined) lines.push(`  acl path_${s.backend} path_beg ${s.path}`);
@@ -121,7 +128,7 @@ function httpsFrontend(services: readonly LbService[], o: HaproxyRenderOptions, 
 
 function serviceFrontend(s: LbService): string[] {
   const ssl = s.sslCert === undefined ? '' : ` ssl crt ${s.sslCert}`;
-  const lines = [`frontend ${s.backend}`, `  bind ${s.bindAddr}:${s.servicePort}${ssl}`, `  mode ${s.mode}`];
+  const lines = [`frontend ${s.backend}`, `  bind ${s.bindAddr}:${s.servicePort}${ssl}`, `  mode ${s.mode}`, ...(s.mode === 'http' ? [IDLE_CLOSE] : [])];
   lines.push(`  use_backend ${s.backend}`, '');
   return lines;
 }

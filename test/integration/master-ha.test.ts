@@ -111,7 +111,11 @@ describe('agora master --zk', () => {
     }
     await waitFor(async () => (await elected(leader)) === 0, { timeoutMs: 10_000, what: 'the resumed master serves as a standby' });
     expect(await elected(standby)).toBe(1);
-    const state = await rawRequest(`${leader.url}/master/state`);
+    // As a standby it redirects to the new leader once its detector has seen it (503 "no leader" until then).
+    const state = await waitFor(async () => {
+      const r = await rawRequest(`${leader.url}/master/state`);
+      return r.status === 503 ? undefined : r;
+    }, { timeoutMs: 10_000, what: 'the resumed master to learn the new leader' });
     expect([state.status, state.headers.location]).toEqual([307, `//127.0.0.1:${standby.port}/master/state`]);
     expect(leader.log()).toMatch(/lost leadership|stepping down/);
   }, 60_000);

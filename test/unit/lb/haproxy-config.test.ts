@@ -62,6 +62,7 @@ describe('renderHaproxyConfig', () => {
       frontend marathon_http_in
         bind *:80
         mode http
+        option idle-close-on-response
         acl host_web_example_com_web_api hdr(host),field(1,:) -i web.example.com
         acl path_web_api_10001 path_beg /api
         redirect scheme https code 301 if !{ ssl_fc } host_web_example_com_web_api path_web_api_10001
@@ -72,6 +73,7 @@ describe('renderHaproxyConfig', () => {
       frontend marathon_https_in
         bind *:443 ssl crt /etc/ssl/web.pem
         mode http
+        option idle-close-on-response
         acl path_web_api_10001 path_beg /api
         use_backend web_api_10001 if { ssl_fc_sni web.example.com } path_web_api_10001
         use_backend web_10000 if { ssl_fc_sni web.example.com }
@@ -80,11 +82,13 @@ describe('renderHaproxyConfig', () => {
       frontend web_10000
         bind *:10000 ssl crt /etc/ssl/web.pem
         mode http
+        option idle-close-on-response
         use_backend web_10000
 
       frontend web_api_10001
         bind *:10001
         mode http
+        option idle-close-on-response
         use_backend web_api_10001
 
       backend web_10000
