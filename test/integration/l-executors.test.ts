@@ -9,6 +9,7 @@ import { REPO_ROOT, openFramework, scalar, startCluster, subscribeCall, waitFor,
 
 useCleanup({ perTest: false });
 
+// Fetched into the sandbox as frameworks ship executors: the repository may sit under /tmp, which a task's private /tmp hides.
 const FIXTURE = resolve(REPO_ROOT, 'test/fixtures/echo-executor.mjs');
 const EXEC_RES = [scalar('cpus', 0.1), scalar('mem', 32), scalar('disk', 16)];
 let cluster: Cluster;
@@ -24,7 +25,7 @@ function executor(eid: string, env: Record<string, string> = {}): Record<string,
     type: 'CUSTOM',
     executor_id: { value: eid },
     name: `echo executor ${eid}`,
-    command: { value: `${process.execPath} ${FIXTURE}`, environment: { variables: Object.entries(env).map(([name, value]) => ({ name, value })) } },
+    command: { value: `${process.execPath} echo-executor.mjs`, uris: [{ value: FIXTURE }], environment: { variables: Object.entries(env).map(([name, value]) => ({ name, value })) } },
     resources: EXEC_RES,
   };
 }

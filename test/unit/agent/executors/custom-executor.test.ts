@@ -11,6 +11,7 @@ import { agentCgroupBase } from '../../../../src/agent/containerizer/isolators/c
 import { waitFor } from '../../../helpers/wait.js';
 import { killPids, pidsUsingPath } from '../../../helpers/proc.js';
 
+// Fetched into the sandbox as frameworks ship executors: the repository may sit under /tmp, which a task's private /tmp hides.
 const FIXTURE = resolve('test/fixtures/echo-executor.mjs');
 let master: FakeMaster;
 let agent: RunningAgent | undefined;
@@ -40,7 +41,7 @@ function executorInfo(eid: string, env: Record<string, string> = {}): Record<str
     type: 'CUSTOM',
     executor_id: { value: eid },
     framework_id: { value: 'fw-1' },
-    command: { value: `${process.execPath} ${FIXTURE}`, environment: { variables: Object.entries(env).map(([name, value]) => ({ name, value })) } },
+    command: { value: `${process.execPath} echo-executor.mjs`, uris: [{ value: FIXTURE }], environment: { variables: Object.entries(env).map(([name, value]) => ({ name, value })) } },
     resources: RES,
   };
 }

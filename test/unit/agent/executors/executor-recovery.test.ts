@@ -11,6 +11,7 @@ import { waitFor } from '../../../helpers/wait.js';
 import { freePort } from '../../../helpers/ports.js';
 import { killPids, pidsUsingPath } from '../../../helpers/proc.js';
 
+// Fetched into the sandbox as frameworks ship executors: the repository may sit under /tmp, which a task's private /tmp hides.
 const FIXTURE = resolve('test/fixtures/echo-executor.mjs');
 let master: FakeMaster;
 let agent: RunningAgent | undefined;
@@ -41,7 +42,7 @@ function run(tid: string, eid: string, env: Record<string, string> = {}): AgentE
         executor: {
           type: 'CUSTOM',
           executor_id: { value: eid },
-          command: { value: `${process.execPath} ${FIXTURE}`, environment: { variables: Object.entries(env).map(([name, value]) => ({ name, value })) } },
+          command: { value: `${process.execPath} echo-executor.mjs`, uris: [{ value: FIXTURE }], environment: { variables: Object.entries(env).map(([name, value]) => ({ name, value })) } },
           resources: res,
         },
       },
