@@ -137,9 +137,10 @@ function backend(s: LbService, slots: number): string[] {
   const lines = [`backend ${s.backend}`, `  balance ${s.balance}`, `  mode ${s.mode}`];
   if (s.mode === 'http') {
     // L7 retries: a request whose server died before answering is replayed on another one (scale-down, restart).
-    // Keep-alive to the servers (HAProxy's default, unlike marathon-lb's http-server-close): far more
-    // requests/s; a connection a stopping task closes while idle is covered by the L7 retries.
-    lines.push('  retry-on conn-failure empty-response response-timeout', '  option forwardfor', '  http-request set-header X-Forwarded-Port %[dst_port]', '  http-request add-header X-Forwarded-Proto https if { ssl_fc }');
+    // One server connection per request (marathon-lb's http-server-close): a pooled idle connection that a
+    // stopping task closes can race a request into a 502 that no retry covers; zero failed requests while
+    // tasks come and go is worth more than the keep-alive throughput.
+    lines.push('  retry-on conn-failure empty-response junk-response response-timeout', '  option http-server-close', '  option forwardfor', '  http-request set-header X-Forwarded-Port %[dst_port]', '  http-request add-header X-Forwarded-Proto https if { ssl_fc }');
   }
   if (s.sticky) lines.push('  cookie mesosphere_server_id insert indirect nocache');
   const hc = s.healthCheck;

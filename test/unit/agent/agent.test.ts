@@ -141,7 +141,7 @@ describe('agent with a master', () => {
     expect(master.statesOf('live')).not.toContain('TASK_FAILED');
     writeFileSync(join(dirs.get('live')!, 'go'), '');
     await waitFor(() => master.statesOf('live').includes('TASK_FAILED'), { what: 'exit of the recovered task' });
-    const fail = master.updates.slice(before).find((u) => u.status.task_id.value === 'live')!;
+    const fail = master.updates.slice(before).find((u) => u.status.task_id.value === 'live' && u.status.state === 'TASK_FAILED')!;
     expect(fail.status.message).toBe('Command exited with status 5');
     expect(fail.status.agent_id?.value).toBe(agentId);
   });

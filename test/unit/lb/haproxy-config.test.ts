@@ -94,7 +94,8 @@ describe('renderHaproxyConfig', () => {
       backend web_10000
         balance roundrobin
         mode http
-        retry-on conn-failure empty-response response-timeout
+        retry-on conn-failure empty-response junk-response response-timeout
+        option http-server-close
         option forwardfor
         http-request set-header X-Forwarded-Port %[dst_port]
         http-request add-header X-Forwarded-Proto https if { ssl_fc }
@@ -107,7 +108,8 @@ describe('renderHaproxyConfig', () => {
       backend web_api_10001
         balance roundrobin
         mode http
-        retry-on conn-failure empty-response response-timeout
+        retry-on conn-failure empty-response junk-response response-timeout
+        option http-server-close
         option forwardfor
         http-request set-header X-Forwarded-Port %[dst_port]
         http-request add-header X-Forwarded-Proto https if { ssl_fc }
