@@ -4,7 +4,7 @@
  */
 import type { Timer } from '../core/clock.js';
 import type { ExitStatus } from './containerizer/launcher.js';
-import type { FrameworkInfoJson, ReasonName, StatusSource, TaskInfoJson, TaskStateName, TaskStatusJson } from '../api/mesos/common.js';
+import type { CommandInfoJson, FrameworkInfoJson, ReasonName, StatusSource, TaskInfoJson, TaskStateName, TaskStatusJson } from '../api/mesos/common.js';
 
 /** A task on this agent. Owned and mutated only by the Agent actor. */
 export interface TaskRecord {
@@ -99,14 +99,25 @@ export interface TaskEnvContext {
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** The environment of a command task: sane defaults, the MESOS_* variables (spec §4.3), then the task's own. */
-export function taskEnvironment(task: TaskInfoJson, c: TaskEnvContext, agentEnv: NodeJS.ProcessEnv): Record<string, string> {
+/** What every process the agent starts for a framework (task or executor) learns about its place (spec §4.3). */
+export interface MesosEnvContext {
+  readonly frameworkId: string;
+  readonly executorId: string;
+  readonly agentId: string;
+  readonly sandbox: string;
+  readonly agentIp: string;
+  readonly agentPort: number;
+  readonly checkpoint: boolean;
+  readonly shutdownGrace: string;
+}
+
+/** Sane defaults and the MESOS_* variables of spec §4.3 shared by command tasks and custom executors. */
+export function mesosEnvironment(c: MesosEnvContext, agentEnv: NodeJS.ProcessEnv): Record<string, string> {
   const env: Record<string, string> = {
     PATH: agentEnv['PATH'] ?? DEFAULT_PATH,
     HOME: agentEnv['HOME'] ?? '/',
     MESOS_FRAMEWORK_ID: c.frameworkId,
-    MESOS_EXECUTOR_ID: c.taskId,
-    MESOS_TASK_ID: c.taskId,
+    MESOS_EXECUTOR_ID: c.executorId,
     MESOS_DIRECTORY: c.sandbox,
     MESOS_SANDBOX: c.sandbox,
     MESOS_SLAVE_ID: c.agentId,
@@ -119,7 +130,12 @@ export function taskEnvironment(task: TaskInfoJson, c: TaskEnvContext, agentEnv:
     LIBPROCESS_PORT: '0',
   };
   if (agentEnv['LANG'] !== undefined) env['LANG'] = agentEnv['LANG'];
-  for (const v of task.command?.environment?.variables ?? []) {
+  return env;
+}
+
+/** Adds a CommandInfo's own variables (they win; SECRET values are decoded from their base64 data). */
+export function withCommandVariables(env: Record<string, string>, command: CommandInfoJson | undefined): Record<string, string> {
+  for (const v of command?.environment?.variables ?? []) {
     if (v.type === 'SECRET') {
       const data = (v.secret as { value?: { data?: string } } | undefined)?.value?.data;
       if (data !== undefined) env[v.name] = Buffer.from(data, 'base64').toString('utf8');
@@ -128,6 +144,13 @@ export function taskEnvironment(task: TaskInfoJson, c: TaskEnvContext, agentEnv:
     env[v.name] = v.value ?? '';
   }
   return env;
+}
+
+/** The environment of a command task: sane defaults, the MESOS_* variables (spec §4.3), then the task's own. */
+export function taskEnvironment(task: TaskInfoJson, c: TaskEnvContext, agentEnv: NodeJS.ProcessEnv): Record<string, string> {
+  // A command task's executor id is its task id.
+  const env = { ...mesosEnvironment({ ...c, executorId: c.taskId }, agentEnv), MESOS_TASK_ID: c.taskId };
+  return withCommandVariables(env, task.command);
 }
 
 /** Grace before SIGKILL: the KILL_TASK policy, else the task's, else the command executor's 3 s. */

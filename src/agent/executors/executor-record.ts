@@ -7,6 +7,7 @@ import type { Timer } from '../../core/clock.js';
 import type { EventStream } from '../../transport/event-stream.js';
 import type { ExecutorInfoJson, ReasonName, TaskInfoJson } from '../../api/mesos/common.js';
 import type { ExitStatus } from '../containerizer/launcher.js';
+import { mesosEnvironment, withCommandVariables, type MesosEnvContext } from '../task-record.js';
 
 /**
  * launching: sandbox, fetch and spawn in progress; registering: spawned (or recovered after an agent
@@ -48,53 +49,20 @@ export function executorKind(info: ExecutorInfoJson): 'custom' | 'default' {
 }
 
 /** What the executor environment is built from. */
-export interface ExecutorEnvContext {
-  readonly frameworkId: string;
-  readonly agentId: string;
-  readonly sandbox: string;
-  readonly agentIp: string;
-  readonly agentPort: number;
-  readonly checkpoint: boolean;
-  readonly shutdownGrace: string;
+export interface ExecutorEnvContext extends Omit<MesosEnvContext, 'executorId'> {
   readonly recoveryTimeout: string;
   readonly subscriptionBackoffMax: string;
 }
 
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
 /** A custom executor's environment (spec §4.3), then the variables of its CommandInfo. */
 export function executorEnvironment(info: ExecutorInfoJson, c: ExecutorEnvContext, agentEnv: NodeJS.ProcessEnv): Record<string, string> {
-  const env: Record<string, string> = {
-    PATH: agentEnv['PATH'] ?? DEFAULT_PATH,
-    HOME: agentEnv['HOME'] ?? '/',
-    MESOS_FRAMEWORK_ID: c.frameworkId,
-    MESOS_EXECUTOR_ID: info.executor_id.value,
-    MESOS_DIRECTORY: c.sandbox,
-    MESOS_SANDBOX: c.sandbox,
-    MESOS_SLAVE_ID: c.agentId,
-    MESOS_AGENT_ID: c.agentId,
-    MESOS_SLAVE_PID: `slave(1)@${c.agentIp}:${c.agentPort}`,
-    MESOS_AGENT_ENDPOINT: `${c.agentIp}:${c.agentPort}`,
-    MESOS_CHECKPOINT: c.checkpoint ? '1' : '0',
-    MESOS_HTTP_COMMAND_EXECUTOR: '0',
-    MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD: c.shutdownGrace,
-    LIBPROCESS_PORT: '0',
-  };
+  const env = mesosEnvironment({ ...c, executorId: info.executor_id.value }, agentEnv);
   if (c.checkpoint) {
     // Only checkpointing frameworks' executors outlive an agent restart, so only they get these (§4.3).
     env['MESOS_RECOVERY_TIMEOUT'] = c.recoveryTimeout;
     env['MESOS_SUBSCRIPTION_BACKOFF_MAX'] = c.subscriptionBackoffMax;
   }
-  if (agentEnv['LANG'] !== undefined) env['LANG'] = agentEnv['LANG'];
-  for (const v of info.command?.environment?.variables ?? []) {
-    if (v.type === 'SECRET') {
-      const data = (v.secret as { value?: { data?: string } } | undefined)?.value?.data;
-      if (data !== undefined) env[v.name] = Buffer.from(data, 'base64').toString('utf8');
-      continue;
-    }
-    env[v.name] = v.value ?? '';
-  }
-  return env;
+  return withCommandVariables(env, info.command);
 }
 
 /** The wait status upstream reports in ExitedExecutorMessage (exit code << 8, or the signal number). */
