@@ -170,7 +170,7 @@ export function disconnected(m: Master, fid: FrameworkId, streamId: string): voi
   const timeoutMs = Math.max(0, (fw.info.failover_timeout ?? 0) * 1000);
   m.log.info({ frameworkId: fid, timeoutMs }, 'framework disconnected');
   if (timeoutMs === 0) {
-    removeFramework(m, fw);
+    void removeFramework(m, fw);
     return;
   }
   armFailoverTimer(m, fw, m.clock.now() + timeoutMs);
@@ -184,13 +184,17 @@ function armFailoverTimer(m: Master, fw: FrameworkRec, deadline: number): void {
     const cur = m.frameworks.get(fw.id);
     if (cur === undefined || cur.connected) return;
     if (m.clock.now() < deadline) armFailoverTimer(m, cur, deadline);
-    else removeFramework(m, cur);
+    else void removeFramework(m, cur);
   });
 }
 
 
 /** Removes a framework: kills its tasks on agents, keeps it in completed_frameworks (spec §6.9). */
-export function removeFramework(m: Master, fw: FrameworkRec): void {
+/**
+ * Removes a framework at once (tasks killed, offers rescinded, agents told) and records the removal in the
+ * registry; resolves true once that record is durable (false if the write failed, logged).
+ */
+export function removeFramework(m: Master, fw: FrameworkRec): Promise<boolean> {
   const now = m.clock.now();
   fw.failoverTimer?.cancel();
   fw.failoverTimer = undefined;
@@ -235,9 +239,13 @@ export function removeFramework(m: Master, fw: FrameworkRec): void {
   m.operatorEvents.frameworkRemoved(fw);
   if (m.completedFrameworks.length > m.config.maxCompletedFrameworks) m.completedFrameworks.shift();
   m.log.info({ frameworkId: fw.id }, 'framework removed');
-  m.registry.putFramework({ info: fw.info, removed: true }).catch((e: unknown) => {
-    m.log.error({ frameworkId: fw.id, err: errorMessage(e) }, 'registry write failed');
-  });
+  return m.registry.putFramework({ info: fw.info, removed: true }).then(
+    () => true,
+    (e: unknown) => {
+      m.log.error({ frameworkId: fw.id, err: errorMessage(e) }, 'registry write failed');
+      return false;
+    },
+  );
 }
 
 /** UPDATE_FRAMEWORK (spec §2.4): same validation as SUBSCRIBE; user/principal/checkpoint are immutable. */

@@ -188,12 +188,14 @@ export class Master {
     return lifecycle.updateFramework(this, fw, call);
   }
 
-  /** Operator teardown (`/master/teardown`): false when the framework is unknown. */
-  teardown(frameworkId: string): boolean {
+  /**
+   * Operator teardown (`/master/teardown`, v1 TEARDOWN): 'unknown' framework, or whether the removal is durable
+   * in the registry — operators get their answer only then, so a failover right after cannot bring it back.
+   */
+  async teardown(frameworkId: string): Promise<'unknown' | 'removed' | 'not-persisted'> {
     const fw = this.frameworks.get(frameworkId as FrameworkId);
-    if (fw === undefined) return false;
-    lifecycle.removeFramework(this, fw);
-    return true;
+    if (fw === undefined) return 'unknown';
+    return (await lifecycle.removeFramework(this, fw)) ? 'removed' : 'not-persisted';
   }
 
   // ---- agent protocol entry points -------------------------------------------------------------

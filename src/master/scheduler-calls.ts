@@ -28,7 +28,7 @@ export function dispatch(m: Master, fw: FrameworkRec, call: SchedulerCallJson): 
     case 'UPDATE_FRAMEWORK':
       return;
     case 'TEARDOWN':
-      removeFramework(m, fw);
+      void removeFramework(m, fw);
       return;
     case 'ACCEPT':
       accept(m, fw, call);

@@ -91,11 +91,13 @@ export function registerOperatorRoutes(app: FastifyInstance, m: Master, flags: F
     app.route({
       method: [...METHODS_ALL],
       url,
-      handler: (req, reply) => {
+      handler: async (req, reply) => {
         if (req.method !== 'POST') return reply.header('Allow', 'POST').code(405).type('text/plain; charset=utf-8').send(`Expecting one of { 'POST' }, but received '${req.method}'`);
         const id = formFields(req.body).get('frameworkId');
         if (id === null || id === '') return textReply(reply, 400, "Missing 'frameworkId' query parameter in the request body");
-        if (!m.teardown(id)) return textReply(reply, 400, 'No framework found with specified ID');
+        const r = await m.teardown(id);
+        if (r === 'unknown') return textReply(reply, 400, 'No framework found with specified ID');
+        if (r === 'not-persisted') return textReply(reply, 503, 'The framework was removed but the removal could not be persisted in the registry');
         return reply.code(200).send();
       },
     });

@@ -144,7 +144,9 @@ export async function runCall(m: Master, call: MasterCallJson, ctx: OperatorCont
       return updateQuota(m, call.update_quota?.quota_configs ?? [], call.update_quota?.force ?? false);
     case 'TEARDOWN': {
       const id = call.teardown?.framework_id.value ?? '';
-      return m.teardown(id) ? status(200) : status(400, 'No framework found with specified ID');
+      const r = await m.teardown(id);
+      if (r === 'unknown') return status(400, 'No framework found with specified ID');
+      return r === 'removed' ? status(200) : status(503, 'The framework was removed but the removal could not be persisted in the registry');
     }
     case 'MARK_AGENT_GONE': {
       const r = await markAgentGone(m, call.mark_agent_gone?.agent_id.value ?? '');

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryStore, type Version } from '../../../src/coordination/index.js';
 import { FakeAgent, Scheduler, frameworkInfo, launch, startHarness, waitFor, type Harness } from './harness.js';
 
 let h: Harness;
@@ -111,5 +112,42 @@ describe('operator endpoints', () => {
     expect(m[`master/frameworks/test/${fid}/events/subscribed`]).toBe(1);
     expect((await get('/metrics/snapshot?timeout=bogus')).status).toBe(400);
     expect(m['system/cpus_total']).toBeGreaterThan(0);
+  });
+});
+
+describe('teardown durability', () => {
+  /** A MemoryStore whose writes of removed-framework records wait until released (or fail). */
+  class GatedStore extends MemoryStore {
+    gate: { release: () => void; fail: () => void } | undefined;
+    override async put(key: string, value: Uint8Array, expected: Version | 'absent'): Promise<Version> {
+      if (key.startsWith('master/registry/frameworks/') && new TextDecoder().decode(value).includes('"removed":true')) {
+        await new Promise<void>((resolve, reject) => {
+          this.gate = { release: resolve, fail: () => reject(new Error('disk full')) };
+        });
+      }
+      return super.put(key, value, expected);
+    }
+  }
+
+  it('answers the operator only once the removal is durable in the registry (503 if it cannot be written)', async () => {
+    for (const outcome of ['release', 'fail'] as const) {
+      const store = new GatedStore();
+      const g = await startHarness({}, store);
+      try {
+        const s = await Scheduler.subscribe(g, frameworkInfo());
+        let answered: number | undefined;
+        const reply = g.app
+          .inject({ method: 'POST', url: '/master/teardown', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `frameworkId=${s.frameworkId}` })
+          .then((r) => (answered = r.statusCode));
+        await waitFor(() => store.gate, 'the removal write to start');
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(answered).toBeUndefined();
+        store.gate?.[outcome]();
+        await reply;
+        expect(answered).toBe(outcome === 'release' ? 200 : 503);
+      } finally {
+        await g.close();
+      }
+    }
   });
 });
