@@ -2,7 +2,8 @@
  * A small cluster (one master, N agents) with the fast flags integration tests use, and lookups of agent
  * ids through the master's public `/master/slaves` endpoint.
  */
-import { startAgent, startMaster, SMALL_RESOURCES, type Daemon, type FlagMap } from './daemons.js';
+import { isHealthy, spawnAgora, startAgent, startMaster, tempDir, SMALL_RESOURCES, type Daemon, type FlagMap } from './daemons.js';
+import { freePort } from './ports.js';
 import { getJson } from './http.js';
 import { waitFor } from './wait.js';
 
@@ -67,4 +68,20 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
 /** A short unique marker for task command lines and environments. */
 export function uniqueMarker(): string {
   return `${Date.now() % 1_000_000}${Math.floor(Math.random() * 1e6)}`;
+}
+
+/** A real `agora apps` (fast ticks, revives and declines, as the integration tests need) subscribed to a master; resolves its URL. */
+export async function startAppsDaemon(masterHostPort: string, prefix = 'agora-apps-'): Promise<string> {
+  const workDir = tempDir(prefix);
+  const port = await freePort();
+  const p = spawnAgora(`apps-${port}`, [
+    'apps', '--port', String(port), '--master', masterHostPort, '--work_dir', workDir,
+    '--tick_interval', '200ms', '--min_revive_offers_interval', '200ms', '--decline_offer_duration', '1secs',
+  ], workDir);
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => {
+    if (p.exitCode() !== undefined) throw new Error(`apps exited: ${p.log()}`);
+    return isHealthy(url);
+  }, { timeoutMs: 20_000, what: 'agora apps /health' });
+  return url;
 }

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useCleanup } from '../helpers/cleanup.js';
-import { freePort, getJson, isHealthy, runAgora, spawnAgora, startCluster, tempDir, waitFor } from '../helpers/index.js';
+import { getJson, runAgora, spawnAgora, startAppsDaemon, startCluster, tempDir, waitFor } from '../helpers/index.js';
 
 useCleanup();
 
@@ -17,25 +17,10 @@ interface TaskJson {
   state: string;
 }
 
-async function startAppsDaemon(masterHostPort: string): Promise<string> {
-  const workDir = tempDir('agora-apps-cli-');
-  const port = await freePort();
-  const p = spawnAgora(`apps-${port}`, [
-    'apps', '--port', String(port), '--master', masterHostPort, '--work_dir', workDir,
-    '--tick_interval', '200ms', '--min_revive_offers_interval', '200ms', '--decline_offer_duration', '1secs',
-  ], workDir);
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    if (p.exitCode() !== undefined) throw new Error(`apps exited: ${p.log()}`);
-    return isHealthy(url);
-  }, { timeoutMs: 20_000, what: 'agora apps /health' });
-  return url;
-}
-
 describe('agora app / agora deploy CLI', () => {
   it('adds, lists, scales and removes an app; explains and reports errors', async () => {
     const { master } = await startCluster();
-    const url = await startAppsDaemon(master.hostPort);
+    const url = await startAppsDaemon(master.hostPort, 'agora-apps-cli-');
     const dir = tempDir('agora-apps-cli-defs-');
     const app = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => runAgora(['app', ...args, '--apps', url], 20_000);
 

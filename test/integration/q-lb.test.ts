@@ -13,7 +13,7 @@ import { createSocket } from 'node:dgram';
 import { decode, encode, type DecodedPacket } from 'dns-packet';
 import { describe, expect, it } from 'vitest';
 import { useCleanup } from '../helpers/cleanup.js';
-import { delay, freePort, getJson, isHealthy, postJson, rawRequest, spawnAgora, startCluster, tempDir, waitFor, type Spawned } from '../helpers/index.js';
+import { delay, freePort, getJson, isHealthy, postJson, rawRequest, spawnAgora, startAppsDaemon, startCluster, tempDir, waitFor, type Spawned } from '../helpers/index.js';
 
 useCleanup();
 
@@ -31,21 +31,6 @@ interface LbStatus {
   validationFailures: number;
   errors: { appId: string; message: string }[];
   services: { appId: string; servicePort: number; servers: { taskId: string }[] }[];
-}
-
-async function startAppsDaemon(masterHostPort: string): Promise<string> {
-  const workDir = tempDir('agora-lb-apps-');
-  const port = await freePort();
-  const p = spawnAgora(`apps-${port}`, [
-    'apps', '--port', String(port), '--master', masterHostPort, '--work_dir', workDir,
-    '--tick_interval', '200ms', '--min_revive_offers_interval', '200ms', '--decline_offer_duration', '1secs',
-  ], workDir);
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    if (p.exitCode() !== undefined) throw new Error(`apps exited: ${p.log()}`);
-    return isHealthy(url);
-  }, { timeoutMs: 20_000, what: 'agora apps /health' });
-  return url;
 }
 
 async function startLb(appsUrl: string, bind: string, proxy: string, httpPort: number): Promise<{ p: Spawned; url: string }> {
@@ -148,7 +133,7 @@ async function waitRouted(url: string, appsUrl: string, count: number, what: str
 describe('agora lb', () => {
   it('routes service ports and vhosts to healthy tasks (HAProxy and built-in), loses no request while scaling, and serves DNS', async () => {
     const { master } = await startCluster();
-    const appsUrl = await startAppsDaemon(master.hostPort);
+    const appsUrl = await startAppsDaemon(master.hostPort, 'agora-lb-apps-');
     const [servicePort, otherPort, badPort, tlsPort, httpPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     // Each change waits for the previous deployment to finish (else 409).
     const settled = (): Promise<boolean> => waitFor(async () => (await getJson<unknown[]>(`${appsUrl}/v2/deployments`)).length === 0, { timeoutMs: 20_000, what: 'no deployment in progress' });
