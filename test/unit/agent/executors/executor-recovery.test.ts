@@ -79,7 +79,9 @@ describe('executor recovery', () => {
     expect(e?.recovered).toBe(true);
     await waitFor(() => agent?.agent.registered, { what: 're-registration' });
     await waitFor(() => e?.phase === 'running' && e.session !== undefined && !e.recovered, { what: 'executor re-subscribed' });
-    expect((readFileSync(join(sandbox, 'events.log'), 'utf8').match(/^SUBSCRIBED/gm) ?? []).length).toBe(2);
+    // The executor logs SUBSCRIBED when it reads the event, a moment after the agent sent it.
+    const subscribedTwice = (): boolean => (readFileSync(join(sandbox, 'events.log'), 'utf8').match(/^SUBSCRIBED/gm) ?? []).length === 2;
+    await waitFor(subscribedTwice, { what: 'the executor to log its second SUBSCRIBED' });
     // The re-registered agent reports the executor and its task.
     const sub = master.subscribes.at(-1)?.subscribe;
     expect(sub?.executors?.map((x) => x.executor.executor_id.value)).toEqual(['echo']);
