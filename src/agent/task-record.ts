@@ -15,7 +15,7 @@ export interface TaskRecord {
   state: TaskStateName;
   latest: TaskStatusJson | undefined;
   /** One entry per consecutive state: what `/state` shows as `statuses`. */
-  statuses: { state: TaskStateName; timestamp: number }[];
+  statuses: { state: TaskStateName; timestamp: number; healthy?: boolean }[];
   supervisorPid: number | undefined;
   /** Set while URIs are fetched / the supervisor is spawned. */
   launching: AbortController | undefined;
@@ -81,7 +81,7 @@ export function applyStatus(t: TaskRecord, st: TaskStatusJson): void {
   t.state = st.state;
   t.latest = st;
   const last = t.statuses[t.statuses.length - 1];
-  const entry = { state: st.state, timestamp: st.timestamp ?? 0 };
+  const entry = { state: st.state, timestamp: st.timestamp ?? 0, ...(st.healthy !== undefined ? { healthy: st.healthy } : {}) };
   if (last !== undefined && last.state === st.state) t.statuses[t.statuses.length - 1] = entry;
   else t.statuses.push(entry);
 }

@@ -27,7 +27,7 @@ function tcpServer(port: number): string {
 
 describe('agent-side health checks and checks', () => {
   it('reports healthy / unhealthy / check_status and kills a task failing its health check', async () => {
-    const { master, agentIds } = await startCluster();
+    const { master, agents, agentIds } = await startCluster();
     const agentId = agentIds[0] ?? '';
     const sub = await openFramework(master.url, subscribeCall({ name: 'it-health', capabilities: ['TASK_KILLING_STATE'] }), { autoAck: true });
     const offer = await sub.takeOffer();
@@ -101,6 +101,10 @@ describe('agent-side health checks and checks', () => {
     const state = await getJson<{ frameworks: Array<{ tasks: Array<{ id: string; statuses: Array<{ state: string; healthy?: boolean }> }> }> }>(`${master.url}/master/state`);
     const okTask = state.frameworks.flatMap((f) => f.tasks).find((t) => t.id === 'http-ok');
     expect(okTask?.statuses.at(-1)).toMatchObject({ state: 'TASK_RUNNING', healthy: true });
+    // …and so does the agent's legacy /state.
+    const agentState = await getJson<{ frameworks: Array<{ executors: Array<{ tasks: Array<{ id: string; statuses: Array<{ state: string; healthy?: boolean }> }> }> }> }>(`${agents[0]?.url ?? ''}/state`);
+    const agentOk = agentState.frameworks.flatMap((f) => f.executors).flatMap((e) => e.tasks).find((t) => t.id === 'http-ok');
+    expect(agentOk?.statuses.at(-1)).toMatchObject({ state: 'TASK_RUNNING', healthy: true });
     const v1 = await postJson(`${master.url}/api/v1`, { type: 'GET_TASKS' }, { accept: 'application/json' });
     expect(v1.status).toBe(200);
     const v1Tasks = (JSON.parse(v1.body) as { get_tasks: { tasks?: Array<{ task_id: { value: string }; statuses?: Status[] }> } }).get_tasks.tasks ?? [];

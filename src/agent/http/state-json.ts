@@ -41,7 +41,12 @@ export function taskJson(t: TaskRecord, agentId: string): Json {
     state: t.state,
     resources: taskResources(t).summary(),
     role: roleOf(t),
-    statuses: t.statuses.map((s) => ({ state: s.state, timestamp: s.timestamp, container_status: { container_id: { value: t.containerId } } })),
+    statuses: t.statuses.map((s) => ({
+      state: s.state,
+      timestamp: s.timestamp,
+      ...(s.healthy !== undefined ? { healthy: s.healthy } : {}),
+      container_status: { container_id: { value: t.containerId } },
+    })),
     ...(labels !== undefined && labels.length > 0 ? { labels } : {}),
     ...(t.task.discovery !== undefined ? { discovery: t.task.discovery } : {}),
     ...(t.task.health_check !== undefined ? { health_check: t.task.health_check } : {}),
