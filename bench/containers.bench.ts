@@ -10,12 +10,12 @@
  * (4) Agent recovery with 1,000 running tasks: kill -9 → the restarted agent's SUBSCRIBE (re-registered),
  *     and → all 1,000 re-attached (reported in /containers); then the destroy rate of recovered ones.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BenchResult } from './harness.js';
+import { killRaw, rawSpawnMs } from './raw-spawn.js';
 import { round } from './harness.js';
 import { cleanupAll, startAgent, type Daemon } from '../test/helpers/daemons.js';
 import { getJson } from '../test/helpers/http.js';
@@ -26,27 +26,6 @@ import { FakeMaster, runTask } from '../test/unit/agent/fake-master.js';
 const TASKS = 1000;
 const DEADLINE_MS = 240_000;
 
-async function rawSpawnMs(n: number): Promise<{ ms: number; children: ChildProcess[] }> {
-  const children: ChildProcess[] = [];
-  const t0 = performance.now();
-  const spawned: Array<Promise<void>> = [];
-  for (let i = 0; i < n; i++) {
-    const c = spawn('sleep', ['600'], { stdio: 'ignore' });
-    children.push(c);
-    spawned.push(new Promise<void>((res, rej) => {
-      c.once('spawn', () => res());
-      c.once('error', rej);
-    }));
-  }
-  await Promise.all(spawned);
-  return { ms: performance.now() - t0, children };
-}
-
-async function killRaw(children: readonly ChildProcess[]): Promise<void> {
-  const exits = children.map((c) => new Promise<void>((res) => (c.exitCode !== null || c.signalCode !== null ? res() : c.once('exit', () => res()))));
-  for (const c of children) c.kill('SIGKILL');
-  await Promise.all(exits);
-}
 
 const FAST = { status_update_retry_interval: '10secs', registration_backoff_factor: '50ms' };
 const ids = (prefix: string): string[] => Array.from({ length: TASKS }, (_, i) => `${prefix}-${i}`);

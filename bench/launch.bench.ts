@@ -7,9 +7,8 @@
  *     excluding the `sleep` itself) / tasks, from /proc VmRSS and smaps_rollup PSS (target ≤ 2 MB).
  * Everything it started is killed at the end.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
 import type { BenchResult } from './harness.js';
+import { killRaw, rawSpawnMs } from './raw-spawn.js';
 import { round } from './harness.js';
 import { cleanupAll, startAgent, startMaster } from '../test/helpers/daemons.js';
 import { commandTask, offered, subscribeCall } from '../test/helpers/mesos.js';
@@ -22,28 +21,6 @@ const TASK_CPUS = 0.01;
 const TASK_MEM = 1;
 const RUNNING_DEADLINE_MS = 240_000;
 
-/** Spawns `n` `sleep 600` processes at once; ms from the first spawn() call to the last 'spawn' event. */
-async function rawSpawnMs(n: number): Promise<{ ms: number; children: ChildProcess[] }> {
-  const children: ChildProcess[] = [];
-  const t0 = performance.now();
-  const spawned: Array<Promise<void>> = [];
-  for (let i = 0; i < n; i++) {
-    const c = spawn('sleep', ['600'], { stdio: 'ignore' });
-    children.push(c);
-    spawned.push(new Promise<void>((res, rej) => {
-      c.once('spawn', () => res());
-      c.once('error', rej);
-    }));
-  }
-  await Promise.all(spawned);
-  return { ms: performance.now() - t0, children };
-}
-
-async function killRaw(children: readonly ChildProcess[]): Promise<void> {
-  const exits = children.map((c) => new Promise<void>((res) => (c.exitCode !== null || c.signalCode !== null ? res() : c.once('exit', () => res()))));
-  for (const c of children) c.kill('SIGKILL');
-  await Promise.all(exits);
-}
 
 /** Launches TASKS tasks from offers as they arrive; returns the first-ACCEPT and last-RUNNING times. */
 async function launchAll(sub: Subscription): Promise<{ firstAcceptAt: number; lastRunningAt: number; lastStartingAt: number; accepts: number; running: number }> {
