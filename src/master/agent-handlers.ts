@@ -19,7 +19,7 @@ import { injectAllocationRole } from './launch-validation.js';
 import { totalOnRegistration } from './resource-conversions.js';
 import { isPartitionAware, masterStatus, recordStatus } from './statuses.js';
 import type { AgentRec, FrameworkRec, TaskRec } from './types.js';
-import { agentUnreachable, agentDisconnected, agentRemoved, startHealth } from './agent-health.js';
+import { agentUnreachable, agentDisconnected, agentRemoved, cancelScheduledUnreachable, scheduleUnreachable, startHealth } from './agent-health.js';
 import { machineIsDown } from './maintenance.js';
 import { drainedStatus, onAgentAdmitted } from './maintenance-drain.js';
 
@@ -44,10 +44,12 @@ export function recoverAgents(m: Master, agents: readonly RegistryAgent[]): void
     m.agents.set(id, rec);
     if (rec.state === 'recovered') {
       rec.reregisterTimer = m.clock.after(m.config.agentReregisterTimeoutMs, () => {
-        if (rec.state === 'recovered') {
+        if (rec.state !== 'recovered') return;
+        // Subject to --agent_removal_rate_limit; re-registering before its turn cancels the marking.
+        scheduleUnreachable(m, rec, () => m.agents.get(rec.id) === rec && rec.state === 'recovered', () => {
           m.counters.inc('master/recovery_slave_removals');
           agentUnreachable(m, rec);
-        }
+        });
       });
     }
   }
@@ -168,6 +170,7 @@ function admit(m: Master, a: Admission): void {
   }
   prev?.pingTimer?.cancel();
   prev?.reregisterTimer?.cancel();
+  cancelScheduledUnreachable(prev);
   const agent: AgentRec = {
     id: a.id,
     info: a.info,
@@ -339,6 +342,7 @@ export function handleCall(m: Master, call: AgentCallJson, streamId: string | un
     case 'PONG':
       agent.missedPings = 0;
       agent.pongSincePing = true;
+      cancelScheduledUnreachable(agent);
       return { status: 202, body: '' };
     case 'STATUS_UPDATE': {
       const batch = [...(call.status_updates ?? []), ...(call.status_update !== undefined ? [call.status_update] : [])];

@@ -12,6 +12,7 @@ export const MASTER_FLAG_SPECS: readonly FlagSpec[] = [
   { name: 'offer_timeout', type: 'duration', help: 'Rescind unanswered offers after this long (unset = never)' },
   { name: 'agent_ping_timeout', type: 'duration', default: '15secs', help: 'Interval between pings to an agent' },
   { name: 'max_agent_ping_timeouts', type: 'int', default: '5', help: 'Missed pings before an agent is unreachable' },
+  { name: 'agent_removal_rate_limit', type: 'string', help: 'Rate at which agents may be marked unreachable, <count>/<duration> (e.g. 1/10mins; unset = no limit)' },
   { name: 'agent_reregister_timeout', type: 'duration', default: '10mins', help: 'Time recovered agents have to re-register' },
   { name: 'heartbeat_interval', type: 'duration', default: '5secs', help: 'Scheduler stream heartbeat interval' },
   { name: 'max_completed_frameworks', type: 'int', default: '50', help: 'Completed frameworks kept in memory' },

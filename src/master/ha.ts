@@ -2,30 +2,27 @@
  * `agora master --zk zk://.../agora`: a master that contends for leadership on ZooKeeper (spec §6.10) and
  * keeps its registry in the ZkStore. Only reached when `--zk` is set; the default path is untouched.
  *
- * While standing by, the port is served by a small standby app: `/health`, `/version`, `/metrics/snapshot`
- * (`master/elected` 0), `/redirect`, and every other path answered with 307 to the leader found by the
- * detector (protocol-relative `Location`, spec §1.6) or 503 `No leader elected`. When elected, the standby
+ * While standing by, the port is served by the standby app (ha-standby.ts): what upstream's non-leading
+ * masters serve themselves (spec §1.6: `/health`, `/flags`, `/version`, `/metrics/snapshot` with
+ * `master/elected` 0, `/files/*`, `/help`) and 307 to the leader found by the detector for everything else
+ * (protocol-relative `Location`), or 503 `No leader elected`. When elected, the standby
  * app is closed and the full master is built (registry recovered from ZooKeeper) and listens on the same
  * port. When leadership is lost, the master stops acting at once (timers and streams closed; its registry
  * writes are fenced by the ZkStore anyway) and the standby app comes back; it contends again as a standby.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { MasterInfoJson } from '../api/mesos/common.js';
-import { ZkLeadership, ZkMasterDetector, ZkStore, masterHostPort, parseZkUrl } from '../coordination/index.js';
+import { ZkLeadership, ZkMasterDetector, ZkStore, parseZkUrl } from '../coordination/index.js';
 import { SystemClock } from '../core/clock.js';
 import type { FlagValues } from '../core/flags.js';
 import { newUuid, type MasterId } from '../core/ids.js';
 import { createLogger } from '../core/log.js';
 import { MESOS_VERSION } from '../core/version.js';
-import { createHttpServer } from '../transport/http-server.js';
-import { versionJson } from './http/state-json.js';
+import { standbyApp } from './ha-standby.js';
 import { buildMaster, masterConfig, type BuiltMaster, type MasterStartDeps, type RunningMaster } from './index.js';
 import { ipToUint32 } from './master.js';
 
-/** `Location` for a request to a standby: `//leaderhost:port` + the original path and query (spec §1.6). */
-export function redirectLocation(leader: MasterInfoJson, url: string, keepPath = true): string {
-  return `//${masterHostPort(leader)}${keepPath ? url : ''}`;
-}
+export { redirectLocation } from './ha-standby.js';
 
 /** Starts a ZooKeeper-coordinated master on ip:port (port already chosen, not 0). */
 export async function startHaMaster(flags: FlagValues, deps: MasterStartDeps, port: number): Promise<RunningMaster> {
@@ -59,7 +56,7 @@ export async function startHaMaster(flags: FlagValues, deps: MasterStartDeps, po
 
   const serveStandby = async (): Promise<void> => {
     if (stopped || standby !== undefined) return;
-    const app = standbyApp(detector, flags, masterId);
+    const app = standbyApp(detector, flags, masterId, port);
     await app.listen({ host: config.ip, port });
     standby = app;
   };
@@ -126,23 +123,4 @@ export async function startHaMaster(flags: FlagValues, deps: MasterStartDeps, po
       await store.close();
     },
   };
-}
-
-/** The standby's HTTP surface: health, version, metrics and redirects to the detected leader. */
-function standbyApp(detector: ZkMasterDetector, flags: FlagValues, selfId: string): FastifyInstance {
-  const app = createHttpServer(typeof flags['max_body_size'] === 'number' ? { bodyLimitBytes: flags['max_body_size'] } : {});
-  app.get('/health', async (_req, reply) => reply.code(200).send(''));
-  app.get('/version', async (_req, reply) => reply.type('application/json').send(JSON.stringify(versionJson())));
-  app.get('/metrics/snapshot', async (_req, reply) => reply.type('application/json').send(JSON.stringify({ 'master/elected': 0 })));
-  const toLeader = (keepPath: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
-    const leader = detector.leader;
-    if (leader === undefined) return reply.code(503).type('text/plain; charset=utf-8').send('No leader elected');
-    // Elected but still recovering the registry: a redirect to ourselves would loop.
-    if (leader.id === selfId) return reply.code(503).type('text/plain; charset=utf-8').send('Leader is recovering');
-    return reply.code(307).header('location', redirectLocation(leader, req.url, keepPath)).send('');
-  };
-  app.get('/redirect', toLeader(false));
-  app.get('/master/redirect', toLeader(false));
-  app.setNotFoundHandler(toLeader(true));
-  return app;
 }

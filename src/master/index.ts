@@ -16,6 +16,7 @@ import { createHttpServer, DEFAULT_BODY_LIMIT } from '../transport/http-server.j
 import { DrfAllocator, DEFAULT_MIN_ALLOCATABLE } from './allocator/index.js';
 import type { Allocator } from './allocator/allocator.js';
 import { Master } from './master.js';
+import { parseRemovalRate } from './agent-removal-limit.js';
 import { Registry } from './registry.js';
 import { parseWeightsFlag } from './role-settings.js';
 import type { MasterConfig } from './types.js';
@@ -76,6 +77,7 @@ export function masterConfig(flags: FlagValues, port: number): MasterConfig {
     agentPingTimeoutMs: numFlag(flags, 'agent_ping_timeout', 15_000),
     maxAgentPingTimeouts: numFlag(flags, 'max_agent_ping_timeouts', 5),
     agentReregisterTimeoutMs: numFlag(flags, 'agent_reregister_timeout', 600_000),
+    agentRemovalRate: typeof flags['agent_removal_rate_limit'] === 'string' && flags['agent_removal_rate_limit'] !== '' ? parseRemovalRate(flags['agent_removal_rate_limit']) : undefined,
     heartbeatIntervalMs: numFlag(flags, 'heartbeat_interval', 5000),
     maxCompletedFrameworks: numFlag(flags, 'max_completed_frameworks', 50),
     maxCompletedTasksPerFramework: numFlag(flags, 'max_completed_tasks_per_framework', 1000),

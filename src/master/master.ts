@@ -29,6 +29,7 @@ import { ExecutorBook, type ExecutorRec } from './executors.js';
 import * as lifecycle from './framework-lifecycle.js';
 import * as calls from './scheduler-calls.js';
 import * as agentHandlers from './agent-handlers.js';
+import { stopRemovalLimiter } from './agent-health.js';
 import type { AgentCallJson } from '../api/agora/agent-protocol.js';
 import { OperatorEvents } from './http/operator-v1-events.js';
 import { recoverMaintenance, unavailabilityOf } from './maintenance.js';
@@ -162,6 +163,7 @@ export class Master {
       a.reregisterTimer?.cancel();
       a.stream?.close();
     }
+    stopRemovalLimiter(this);
     await this.registry.drain();
   }
 

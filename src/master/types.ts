@@ -3,6 +3,7 @@
  * (src/master/master.ts and the helper modules it delegates to); routes read them to shape replies.
  */
 import type { Timer } from '../core/clock.js';
+import type { RemovalRate } from './agent-removal-limit.js';
 import type { AgentId, FrameworkId, OfferId, TaskId } from '../core/ids.js';
 import type { Resources } from '../core/resources.js';
 import type { AgentInfoJson, KillPolicyJson, FrameworkInfoJson, TaskInfoJson, TaskStateName, TaskStatusJson } from '../api/mesos/common.js';
@@ -109,6 +110,8 @@ export interface MasterConfig {
   readonly agentPingTimeoutMs: number;
   readonly maxAgentPingTimeouts: number;
   readonly agentReregisterTimeoutMs: number;
+  /** `--agent_removal_rate_limit` (unset = unreachable markings are not rate limited). */
+  readonly agentRemovalRate?: RemovalRate | undefined;
   readonly heartbeatIntervalMs: number;
   readonly maxCompletedFrameworks: number;
   readonly maxCompletedTasksPerFramework: number;
