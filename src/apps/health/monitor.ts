@@ -9,6 +9,7 @@ import type { HealthCheck } from '../model/app.js';
 import type { Instance } from '../model/instance.js';
 import { applyProbe, type ProbeResult } from './tracker.js';
 import { probe as defaultProbe } from './probes.js';
+import { publishHealthChange } from '../events/catalog.js';
 
 export type Prober = (check: HealthCheck, host: string, ports: readonly number[]) => Promise<ProbeResult> | undefined;
 
@@ -61,7 +62,7 @@ export class HealthMonitor {
       if (out.health !== inst.health) await this.state.saveInstance({ ...inst, health: out.health });
       const ev = this.state.events;
       if (out.counted) ev.publish('failed_health_check_event', { appId: inst.appId, taskId: inst.instanceId, healthCheck: check });
-      if (out.changed) ev.publish('health_status_changed_event', { appId: inst.appId, instanceId, version: inst.appVersion, alive: r.ok });
+      if (out.changed) publishHealthChange(ev, inst, r.ok);
       if (out.kill) {
         ev.publish('unhealthy_instance_kill_event', {
           appId: inst.appId, taskId: inst.taskId, instanceId, version: inst.appVersion, reason: r.cause ?? 'health check failed', host: inst.host ?? '',

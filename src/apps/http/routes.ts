@@ -17,6 +17,7 @@ import { taskJson } from '../service/views.js';
 import { registerEvents } from '../events/sse.js';
 import { registerGroups } from './groups.js';
 import { registerGroupWrites } from './group-writes.js';
+import { GroupChanges } from '../service/group-changes.js';
 
 export interface RouteDeps {
   readonly state: AppsState;
@@ -85,7 +86,12 @@ export function registerRoutes(root: FastifyInstance, d: RouteDeps): void {
 }
 
 function routes(app: FastifyInstance, d: RouteDeps): void {
-  app.setErrorHandler((err: unknown, _req, reply) => {
+  app.setErrorHandler((err: unknown, req, reply) => {
+    // An app write refused by the root-group update (locked, exists) is a failed group change upstream
+    // (spec §4.13); group writes publish their own.
+    if (err instanceof ApiError && err.status === 409 && req.method !== 'GET' && req.url.startsWith('/v2/apps')) {
+      d.state.events.publish('group_change_failed', { groupId: '/', version: timestamp(d.state.clock.now()), reason: err.message });
+    }
     if (err instanceof ApiError) return reply.code(err.status).type('application/json').send(err.body);
     const e = err as { statusCode?: number; message?: string };
     return reply.code(e.statusCode ?? 500).type('application/json').send({ message: e.message ?? 'internal error' });
@@ -96,8 +102,9 @@ function routes(app: FastifyInstance, d: RouteDeps): void {
   });
 
   registerEvents(app, d.state.events, d.state.clock, d.baseUrl);
-  registerGroups(app, () => [...d.state.apps.values()], () => timestamp(d.state.clock.now()));
-  registerGroupWrites(app, { state: d.state, changes: d.changes, baseUrl: d.baseUrl });
+  const groups = new GroupChanges(d.state, d.changes, d.changes.afterChange, d.changes.uuid);
+  registerGroups(app, d.state, d.queries);
+  registerGroupWrites(app, { state: d.state, groups, baseUrl: d.baseUrl });
 
   app.get('/ping', async (req, reply) => {
     const accept = req.headers.accept ?? '*/*';
@@ -151,7 +158,7 @@ function routes(app: FastifyInstance, d: RouteDeps): void {
       .send(d.queries.appInfo(created, false));
   });
 
-  // Bulk update: each item needs an id; one deployment per app (upstream makes one for all), the last is returned.
+  // Bulk update: each item needs an id.
   const bulk = (patch: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
     const q = qs(req);
     const items = checkShape(AppListSchema, parseJsonBody(bodyText(req.body)));
@@ -163,10 +170,11 @@ function routes(app: FastifyInstance, d: RouteDeps): void {
       const partial = patch || bool(q, 'partialUpdate', true);
       return normalizeApp(body, { pathId: id, ...(partial && current !== undefined ? { base: current } : {}) });
     });
-    let last: ChangeResult | undefined;
-    for (const next of nexts) last = await d.changes.upsert(next, { force: bool(q, 'force', false), mustNotExist: false, onStored: apiPost(d, req) });
-    if (last === undefined) return reply.code(200).send({ deploymentId: '', version: '' });
-    return deploymentResult(reply, last);
+    // One root change and one plan for all of them, as upstream (ADR 0044).
+    const r = await groups.updateApps(nexts, bool(q, 'force', false), apiPost(d, req));
+    const dep = r.deployment;
+    if (dep === undefined) return reply.code(200).send({ deploymentId: '', version: '' });
+    return reply.code(200).header('Marathon-Deployment-Id', dep.id).send({ deploymentId: dep.id, version: dep.version });
   };
   app.put('/v2/apps', bulk(false));
   app.patch('/v2/apps', bulk(true));
@@ -298,7 +306,15 @@ function routes(app: FastifyInstance, d: RouteDeps): void {
   });
 
   app.delete('/v2/deployments/:id', async (req, reply) => {
-    const r = await d.changes.cancelDeployment((req.params as { id: string }).id, bool(qs(req), 'force', false), d.appVersion);
+    const id = (req.params as { id: string }).id;
+    const force = bool(qs(req), 'force', false);
+    const plan = d.state.deployments.get(id);
+    // Group plans roll back every app they touched, in one forced plan of their own (ADR 0044).
+    if (plan?.original !== undefined && !force) {
+      const g = await groups.rollback(plan);
+      if (g.deployment !== undefined) return reply.code(200).header('Marathon-Deployment-Id', g.deployment.id).send({ deploymentId: g.deployment.id, version: g.deployment.version });
+    }
+    const r = await d.changes.cancelDeployment(id, force, d.appVersion);
     if (r === undefined) return reply.code(202).send();
     return deploymentResult(reply, r);
   });

@@ -7,9 +7,10 @@ import { newUuid } from '../../core/ids.js';
 import { ApiError, appExists, appLocked, appNotFound } from '../api/errors.js';
 import type { Instance } from '../model/instance.js';
 import { isUpgrade, timestamp, type AppDefinition } from '../model/app.js';
-import { planJson, planSteps, type Deployment } from '../deploy/deployment.js';
+import { currentActions, planJson, planSteps, type Deployment } from '../deploy/deployment.js';
 import { configVersionOf } from '../reconcile/reconciler.js';
 import { assignServicePorts, type PortRange } from './service-ports.js';
+import { publishHealthCheckChanges } from '../events/catalog.js';
 import type { AppsState } from './state.js';
 
 export interface ChangeResult {
@@ -24,18 +25,29 @@ export class AppChanges {
   constructor(
     private readonly state: AppsState,
     private readonly servicePorts: PortRange,
-    private readonly afterChange: (appId: string) => Promise<void>,
+    /** Reconciles one app after a change (inside serial); group changes use it too. */
+    readonly afterChange: (appId: string) => Promise<void>,
     private readonly kill: (instanceId: string) => Promise<void> = async () => undefined,
-    private readonly uuid: () => string = newUuid,
+    readonly uuid: () => string = newUuid,
   ) {}
 
-  private async unlock(appId: string, force: boolean): Promise<void> {
-    const running = this.state.deploymentsOf(appId);
+  private unlock(appId: string, force: boolean): Promise<void> {
+    return this.unlockUnserialized([appId], force);
+  }
+
+  /**
+   * 409 when a running deployment touches any of the apps (spec §4.2.2); with force those deployments are
+   * cancelled where they stand (deployment_step_failure + deployment_failed). Call inside serial.
+   */
+  async unlockUnserialized(appIds: readonly string[], force: boolean): Promise<void> {
+    const running = [...new Set(appIds.flatMap((id) => this.state.deploymentsOf(id)))];
     if (running.length === 0) return;
     if (!force) throw appLocked(running.map((d) => d.id));
     for (const d of running) {
       await this.state.removeDeployment(d.id);
-      this.state.events.publish('deployment_failed', { id: d.id, plan: planJson(d), reason: 'cancelled by a forced change' });
+      const plan = planJson(d);
+      this.state.events.publish('deployment_step_failure', { plan, currentStep: { actions: currentActions(d) } });
+      this.state.events.publish('deployment_failed', { id: d.id, plan, reason: 'cancelled by a forced change' });
     }
   }
 
@@ -45,7 +57,7 @@ export class AppChanges {
   }
 
   /** Strictly increasing version timestamps: two changes in one millisecond must still differ. */
-  private nextVersion(): string {
+  nextVersion(): string {
     this.lastVersionMs = Math.max(this.state.clock.now(), this.lastVersionMs + 1);
     return timestamp(this.lastVersionMs);
   }
@@ -62,6 +74,23 @@ export class AppChanges {
     return used;
   }
 
+  /** The app as stored at version `now`: versionInfo per the kind of change (§4.12) and service ports (§4.10). */
+  stamp(prev: AppDefinition | undefined, next: AppDefinition, now: string, restart: boolean): { app: AppDefinition; kind: 'create' | 'scale' | 'restart' } {
+    let kind: 'create' | 'scale' | 'restart';
+    let versionInfo;
+    if (prev === undefined) {
+      kind = 'create';
+      versionInfo = { lastScalingAt: now, lastConfigChangeAt: now };
+    } else if (restart || isUpgrade(prev, next)) {
+      kind = 'restart';
+      versionInfo = { lastScalingAt: now, lastConfigChangeAt: now };
+    } else {
+      kind = 'scale';
+      versionInfo = { lastScalingAt: now, lastConfigChangeAt: prev.versionInfo?.lastConfigChangeAt ?? prev.version };
+    }
+    return { app: assignServicePorts({ ...next, version: now, versionInfo }, prev, this.usedPorts(next.id), this.servicePorts), kind };
+  }
+
   /** Creates (POST) or replaces (PUT) an app; `mustNotExist` gives the POST 409. */
   upsert(next: AppDefinition, opts: { force: boolean; mustNotExist: boolean; restart?: boolean; onStored?: (app: AppDefinition) => void }): Promise<ChangeResult> {
     return this.state.serial(async () => {
@@ -69,25 +98,14 @@ export class AppChanges {
       if (prev !== undefined && opts.mustNotExist) throw appExists(next.id);
       await this.unlock(next.id, opts.force);
       const now = this.nextVersion();
-      let kind: 'create' | 'scale' | 'restart';
-      let versionInfo;
-      if (prev === undefined) {
-        kind = 'create';
-        versionInfo = { lastScalingAt: now, lastConfigChangeAt: now };
-      } else if (opts.restart === true || isUpgrade(prev, next)) {
-        kind = 'restart';
-        versionInfo = { lastScalingAt: now, lastConfigChangeAt: now };
-      } else {
-        kind = 'scale';
-        versionInfo = { lastScalingAt: now, lastConfigChangeAt: prev.versionInfo?.lastConfigChangeAt ?? prev.version };
-      }
-      const app = assignServicePorts({ ...next, version: now, versionInfo }, prev, this.usedPorts(next.id), this.servicePorts);
+      const { app, kind } = this.stamp(prev, next, now, opts.restart === true);
       const deployment: Deployment = { id: this.uuid(), version: now, appId: app.id, steps: planSteps(app.id, kind), ...(prev !== undefined ? { previousVersion: prev.version } : {}) };
       await this.state.saveApp(app);
       await this.state.saveDeployment(deployment);
       // api_post_event comes before the deployment events, as upstream publishes them.
       opts.onStored?.(app);
       this.announce(deployment);
+      publishHealthCheckChanges(this.state.events, prev, app);
       await this.afterChange(app.id);
       return { app, deployment, created: prev === undefined };
     });
@@ -99,10 +117,16 @@ export class AppChanges {
       if (!this.state.apps.has(appId)) throw appNotFound(appId);
       await this.unlock(appId, force);
       const now = this.nextVersion();
-      const deployment: Deployment = { id: this.uuid(), version: now, appId, steps: planSteps(appId, 'delete'), previousVersion: this.state.apps.get(appId)?.version ?? '' };
+      const app = this.state.apps.get(appId);
+      // `original` keeps the definition: its stored versions go with the app, and a rollback re-creates it.
+      const deployment: Deployment = {
+        id: this.uuid(), version: now, appId, steps: planSteps(appId, 'delete'), previousVersion: app?.version ?? '',
+        ...(app !== undefined ? { original: { [appId]: app } } : {}),
+      };
       await this.state.saveDeployment(deployment);
       await this.state.removeApp(appId);
       this.announce(deployment);
+      publishHealthCheckChanges(this.state.events, app, undefined);
       await this.afterChange(appId);
       return { app: undefined, deployment, created: false };
     });

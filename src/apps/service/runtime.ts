@@ -23,7 +23,9 @@ import { isReady } from '../health/readiness.js';
 import { applyMesosHealth, mesosCheckOf } from '../health/mesos-checks.js';
 import type { Driver } from './driver.js';
 import type { AppsState } from './state.js';
-import { planJson } from '../deploy/deployment.js';
+import { isHeld } from '../deploy/deployment.js';
+import { advanceDeployments } from './deployment-progress.js';
+import { publishHealthChange, publishUnknownTerminated } from '../events/catalog.js';
 
 /** Terminal states that lengthen the launch delay (TASK_KILLED does not, spec §4.7). */
 const BACKOFF_STATES = new Set(['TASK_FAILED', 'TASK_FINISHED', 'TASK_ERROR', 'TASK_GONE', 'TASK_DROPPED', 'TASK_GONE_BY_OPERATOR', 'TASK_UNKNOWN']);
@@ -71,6 +73,8 @@ export class AppsRuntime {
 
   /** Applies the reconciler to one app (call inside serial). */
   async reconcileUnserialized(appId: string): Promise<void> {
+    // An app whose step of a group plan has not started keeps its current instances as they are.
+    if (isHeld(this.state.deployments.values(), appId)) return;
     const app = this.state.apps.get(appId);
     const now0 = this.state.clock.now();
     const cmds = reconcileApp(app, this.state.instancesOf(appId), now0);
@@ -207,6 +211,7 @@ export class AppsRuntime {
       if (inst === undefined) {
         // A task this framework no longer wants (e.g. expunged while unreachable): make sure it dies.
         if (!gone) await this.driver.kill(status.task_id.value, status.agent_id?.value).catch(() => undefined);
+        else publishUnknownTerminated(this.state.events, status.task_id.value, conditionOf(status.state));
       } else if (
         gone && inst.goal === 'running' && keepsUnreachable(this.state.apps.get(inst.appId)) &&
         (status.state === 'TASK_UNREACHABLE' || UNREACHABLE_REASONS.has(status.reason ?? ''))
@@ -260,14 +265,7 @@ export class AppsRuntime {
           await this.sendKill(i);
         }
       }
-      for (const d of [...this.state.deployments.values()]) {
-        if (!this.converged(d.appId)) continue;
-        await this.state.removeDeployment(d.id);
-        const plan = planJson(d);
-        this.state.events.publish('deployment_step_success', { plan, currentStep: { actions: d.steps.at(-1)?.actions ?? [] } });
-        if (!this.state.apps.has(d.appId)) this.state.events.publish('app_terminated_event', { appId: d.appId });
-        this.state.events.publish('deployment_success', { id: d.id, plan });
-      }
+      await advanceDeployments({ state: this.state, converged: (id) => this.converged(id), reconcile: (id) => this.reconcileUnserialized(id) });
       await this.reconcileStale(now);
       if (this.ready(now).length > 0) this.needRevive = true;
       await this.maybeRevive(now);
@@ -313,7 +311,7 @@ export class AppsRuntime {
     const out = applyMesosHealth(inst.health, status.healthy, status.healthy ? undefined : (status.message ?? 'Mesos health check failed'), check, now);
     const ev = this.state.events;
     if (out.counted) ev.publish('failed_health_check_event', { appId: inst.appId, taskId: inst.instanceId, healthCheck: check });
-    if (out.changed) ev.publish('health_status_changed_event', { appId: inst.appId, instanceId: inst.instanceId, version: inst.appVersion, alive: status.healthy });
+    if (out.changed) publishHealthChange(ev, inst, status.healthy);
     return out.health;
   }
 

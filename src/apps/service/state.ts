@@ -6,7 +6,9 @@
 import type { Clock } from '../../core/clock.js';
 import type { AppDefinition } from '../model/app.js';
 import type { Instance } from '../model/instance.js';
-import type { Deployment } from '../deploy/deployment.js';
+import { affectedApps, type Deployment } from '../deploy/deployment.js';
+import type { GroupMeta } from '../deploy/group-plan.js';
+import { GroupRepo } from '../state/group-repo.js';
 import type { LaunchDelay } from '../reconcile/backoff.js';
 import { emptySummary, type OffersSummary } from '../placement/reject-summary.js';
 import type { AppsRepo } from '../state/repo.js';
@@ -23,6 +25,9 @@ export class AppsState {
   readonly delays = new Map<string, LaunchDelay>();
   readonly summaries = new Map<string, OffersSummary>();
   readonly failures = new Map<string, TaskFailure>();
+  /** Explicit group attributes (dependencies, enforceRole); the tree itself is implied by app ids and these. */
+  readonly groups = new Map<string, GroupMeta>();
+  readonly groupRepo: GroupRepo;
   frameworkId: string | undefined;
   /** Events for `/v2/events`; publishing never fails. */
   readonly events: EventBus;
@@ -33,6 +38,7 @@ export class AppsState {
     readonly clock: Clock,
   ) {
     this.events = new EventBus(clock);
+    this.groupRepo = new GroupRepo(repo.store);
   }
 
   /** Runs fn after every earlier serial task; a failure rejects only this call. */
@@ -48,6 +54,7 @@ export class AppsState {
     for (const i of s.instances) this.setInstanceInMemory(i);
     for (const d of s.deployments) this.deployments.set(d.id, d);
     this.frameworkId = s.frameworkId;
+    for (const g of await this.groupRepo.loadGroups()) this.groups.set(g.id, g);
   }
 
   instancesOf(appId: string): Instance[] {
@@ -67,7 +74,7 @@ export class AppsState {
   }
 
   deploymentsOf(appId: string): Deployment[] {
-    return [...this.deployments.values()].filter((d) => d.appId === appId);
+    return [...this.deployments.values()].filter((d) => affectedApps(d).includes(appId));
   }
 
   summaryOf(appId: string): OffersSummary {
@@ -120,6 +127,16 @@ export class AppsState {
   async saveDeployment(d: Deployment): Promise<void> {
     await this.repo.putDeployment(d);
     this.deployments.set(d.id, d);
+  }
+
+  async saveGroup(g: GroupMeta): Promise<void> {
+    await this.groupRepo.putGroup(g);
+    this.groups.set(g.id, g);
+  }
+
+  async removeGroup(id: string): Promise<void> {
+    await this.groupRepo.deleteGroup(id);
+    this.groups.delete(id);
   }
 
   async removeDeployment(id: string): Promise<void> {

@@ -26,7 +26,8 @@ export interface LoadedState {
 export class AppsRepo {
   private readonly versions = new Map<string, Version>();
 
-  constructor(private readonly store: Store) {}
+  /** `store` is shared with GroupRepo (its own `apps/group…` keys). */
+  constructor(readonly store: Store) {}
 
   private async read<T>(key: string): Promise<T | undefined> {
     const v = await getJson<T>(this.store, key);
