@@ -5,7 +5,7 @@ export const APPS_FLAGS: readonly FlagSpec[] = [
   { name: 'port', type: 'int', help: 'HTTP port of the /v2 API (0 = ephemeral)', default: '8080' },
   { name: 'ip', type: 'string', help: 'address to listen on', default: '127.0.0.1' },
   { name: 'hostname', type: 'string', help: 'hostname advertised (leader, Location headers); default: --ip' },
-  { name: 'master', type: 'string', help: 'master to subscribe to (host:port)' },
+  { name: 'master', type: 'string', help: 'master to subscribe to (host:port or zk://host:port/path)' },
   { name: 'work_dir', type: 'string', help: 'directory of the state store (apps.db)' },
   { name: 'framework_name', type: 'string', help: 'framework name', default: 'marathon' },
   { name: 'mesos_role', type: 'string', help: 'role of the framework', default: '*' },
@@ -18,4 +18,7 @@ export const APPS_FLAGS: readonly FlagSpec[] = [
   { name: 'local_port_min', type: 'int', help: 'lowest service port', default: '10000' },
   { name: 'local_port_max', type: 'int', help: 'highest service port', default: '20000' },
   { name: 'tick_interval', type: 'duration', help: 'how often apps are reconciled and health checks run', default: '1secs' },
+  { name: 'zk', type: 'string', help: 'zk://host:port[,host:port]/path: state in ZooKeeper, leader election among instances (HA)' },
+  { name: 'zk_session_timeout', type: 'duration', help: 'ZooKeeper session timeout (with --zk)', default: '10secs' },
+  { name: 'leader_proxy_read_timeout', type: 'duration', help: 'longest wait for the leader when proxying (with --zk)', default: '10secs' },
 ];

@@ -11,7 +11,7 @@ import { SeededRng, randomSeed, type Rng } from '../core/rng.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import { errorMessage, invalid } from '../core/errors.js';
 import { num, str, type FlagValues } from '../core/flags.js';
-import { SqliteStore } from '../coordination/index.js';
+import { SqliteStore, type Store } from '../coordination/index.js';
 import { createHttpServer } from '../transport/http-server.js';
 import { SchedulerClient } from '../scheduler/index.js';
 import type { FrameworkInfoJson } from '../api/mesos/common.js';
@@ -24,6 +24,7 @@ import { ReadinessMonitor } from './health/readiness.js';
 import { AppsQueries } from './http/queries.js';
 import { registerRoutes } from './http/routes.js';
 import { infoJson } from './http/info.js';
+import { startHaApps } from './ha.js';
 
 export { APPS_FLAGS } from './flags.js';
 
@@ -41,16 +42,26 @@ function currentUser(): string {
   }
 }
 
-export async function startApps(flags: FlagValues, deps: { clock?: Clock; logger?: Logger; rng?: Rng } = {}): Promise<RunningApps> {
+/**
+ * `deps.store` replaces the SQLite store (the HA leader passes its ZkStore; the caller closes it) and
+ * `deps.advertisedUrl` the URL reported as leader; with `--zk` the HA node of ./ha.ts is started instead.
+ */
+export async function startApps(flags: FlagValues, deps: { clock?: Clock; logger?: Logger; rng?: Rng; store?: Store; advertisedUrl?: string } = {}): Promise<RunningApps> {
+  const zk = str(flags, 'zk');
+  if (zk !== undefined && zk !== '') return startHaApps(flags, deps, startApps);
   const clock = deps.clock ?? new SystemClock();
   const log = deps.logger ?? silentLogger();
   const rng = deps.rng ?? new SeededRng(randomSeed());
   const master = str(flags, 'master');
   const workDir = str(flags, 'work_dir');
   if (master === undefined || master === '') throw invalid('Flag --master is required');
-  if (workDir === undefined || workDir === '') throw invalid('Flag --work_dir is required');
-  mkdirSync(workDir, { recursive: true });
-  const store = new SqliteStore(join(workDir, 'apps.db'));
+  let store = deps.store;
+  if (store === undefined) {
+    if (workDir === undefined || workDir === '') throw invalid('Flag --work_dir is required');
+    mkdirSync(workDir, { recursive: true });
+    store = new SqliteStore(join(workDir, 'apps.db'));
+  }
+  const ownStore = deps.store === undefined ? store : undefined;
   const repo = new AppsRepo(store);
   const state = new AppsState(repo, clock);
   await state.load();
@@ -83,7 +94,7 @@ export async function startApps(flags: FlagValues, deps: { clock?: Clock; logger
   const addr = server.server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
   const hostname = str(flags, 'hostname') ?? ip;
-  baseUrl = `http://${hostname}:${port}`;
+  baseUrl = deps.advertisedUrl ?? `http://${hostname}:${port}`;
 
   const info: FrameworkInfoJson = {
     user: str(flags, 'mesos_user') ?? currentUser(),
@@ -123,14 +134,15 @@ export async function startApps(flags: FlagValues, deps: { clock?: Clock; logger
   });
 
   return {
-    url: baseUrl,
+    // An HA leader term is reached by its node's front on the internal address.
+    url: deps.advertisedUrl !== undefined ? `http://${ip}:${port}` : baseUrl,
     port,
     async stop() {
       timer.cancel();
       await client.close();
       await server.close();
       await state.serial(() => undefined);
-      await store.close();
+      await ownStore?.close();
     },
   };
 }

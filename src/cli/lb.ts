@@ -41,7 +41,7 @@ function int(name: string, text: string): number {
 export function lbOptions(o: LbCliOptions): LbOptions {
   if (o.proxy !== 'auto' && o.proxy !== 'haproxy' && o.proxy !== 'builtin') throw new Error(`--proxy must be auto, haproxy or builtin, got '${o.proxy}'`);
   const apps = o.apps.replace(/\/+$/, '');
-  if (!/^https?:\/\//.test(apps)) throw new Error(`--apps must be an http(s) URL of agora apps, got '${o.apps}'`);
+  if (!/^(https?|zk):\/\//.test(apps)) throw new Error(`--apps must be an http(s) URL of agora apps or the zk:// URL of an HA apps group, got '${o.apps}'`);
   return {
     appsUrl: apps,
     groups: o.group.length > 0 ? o.group : ['external'],
@@ -74,7 +74,7 @@ const env = (name: string, d: string): string => process.env[`AGORA_LB_${name}`]
 export function lbCommand(action: (o: LbCliOptions) => Promise<void> = runLb): Command {
   return new Command('lb')
     .description('load balancer for apps service ports and vhosts (HAProxy, or a built-in proxy when HAProxy is missing)')
-    .option('--apps <url>', 'agora apps (Marathon API) URL [env AGORA_LB_APPS]', env('APPS', 'http://127.0.0.1:8080'))
+    .option('--apps <url>', 'agora apps (Marathon API) URL, or zk://h:p/path of an HA apps group (its leader is followed) [env AGORA_LB_APPS]', env('APPS', 'http://127.0.0.1:8080'))
     .option('--group <name>', 'HAPROXY_GROUP to serve, repeatable or comma-separated; * = all (default: external)', collect)
     .option('--bind <addr>', 'bind address of service ports, vhost and stats listeners (* = all) [env AGORA_LB_BIND]', env('BIND', '*'))
     .option('--port <port>', 'port of /_lb/status, /metrics, /health (0 = ephemeral) [env AGORA_LB_PORT]', env('PORT', '9090'))

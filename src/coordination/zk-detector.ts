@@ -8,7 +8,7 @@
  */
 import type { MasterInfoJson } from '../api/mesos/common.js';
 import type { Clock, Timer } from '../core/clock.js';
-import { candidates, parseMasterInfo, sortedJson } from './zk/zk-group.js';
+import { candidates, parseMasterInfo, sortedJson, type Candidate } from './zk/zk-group.js';
 import { Rerun } from './zk/rerun.js';
 import { ZkSession } from './zk/zk-session.js';
 import type { ZkUrl } from './zk/zk-url.js';
@@ -20,36 +20,48 @@ export interface ZkDetectorOptions {
   readonly retryMs?: number;
 }
 
-export class ZkMasterDetector {
+/** Reads a candidate node's payload; undefined when it is not one this detector understands. */
+export type CandidateParser<T> = (c: Candidate, data: Buffer) => T | undefined;
+
+/**
+ * Follows the lowest readable candidate of an election group, whatever its payload (`parse` decodes it):
+ * MasterInfo for masters (ZkMasterDetector), a member address for framework HA (src/coordination/framework-ha).
+ */
+export class ZkGroupDetector<T extends object> {
   private session: ZkSession | undefined;
-  private current: MasterInfoJson | undefined;
+  private current: T | undefined;
   private closed = false;
   private retry: Timer | undefined;
-  private readonly listeners = new Set<(leader: MasterInfoJson | undefined) => void>();
+  private readonly listeners = new Set<(leader: T | undefined) => void>();
   private readonly refresh = new Rerun(
     () => this.look(),
     () => this.dropSession(),
   );
 
-  private constructor(
+  protected constructor(
     private readonly url: ZkUrl,
     private readonly opts: ZkDetectorOptions,
+    private readonly parse: CandidateParser<T>,
   ) {}
 
   /** Connects and reads the current leader (if any) before resolving. */
-  static async start(url: ZkUrl, opts: ZkDetectorOptions): Promise<ZkMasterDetector> {
-    const d = new ZkMasterDetector(url, opts);
-    await d.connect();
-    await d.look();
+  static async follow<P extends object>(url: ZkUrl, opts: ZkDetectorOptions, parse: CandidateParser<P>): Promise<ZkGroupDetector<P>> {
+    const d = new ZkGroupDetector(url, opts, parse);
+    await d.init();
     return d;
   }
 
-  get leader(): MasterInfoJson | undefined {
+  protected async init(): Promise<void> {
+    await this.connect();
+    await this.look();
+  }
+
+  get leader(): T | undefined {
     return this.current;
   }
 
   /** Calls `cb` on each leader change (undefined: no leader known); returns its remover. */
-  onChange(cb: (leader: MasterInfoJson | undefined) => void): () => void {
+  onChange(cb: (leader: T | undefined) => void): () => void {
     this.listeners.add(cb);
     return () => this.listeners.delete(cb);
   }
@@ -85,13 +97,13 @@ export class ZkMasterDetector {
     for (const c of candidates(children)) {
       const node = await s.get(`${this.url.path}/${c.name}`);
       if (node === undefined) continue;
-      const info = parseMasterInfo(c, node.data);
+      const info = this.parse(c, node.data);
       if (info !== undefined) return this.publish(s, info);
     }
     this.publish(s, undefined);
   }
 
-  private publish(s: ZkSession, leader: MasterInfoJson | undefined): void {
+  private publish(s: ZkSession, leader: T | undefined): void {
     if (this.session !== s || this.closed) return;
     const before = this.current === undefined ? '' : sortedJson(this.current);
     const after = leader === undefined ? '' : sortedJson(leader);
@@ -121,5 +133,15 @@ export class ZkMasterDetector {
         .then(() => this.refresh.trigger())
         .catch(() => this.scheduleReconnect());
     });
+  }
+}
+
+/** The leading master of an upstream-layout group (MasterInfo payloads, see zk/zk-group.ts). */
+export class ZkMasterDetector extends ZkGroupDetector<MasterInfoJson> {
+  /** Connects and reads the current leader (if any) before resolving. */
+  static async start(url: ZkUrl, opts: ZkDetectorOptions): Promise<ZkMasterDetector> {
+    const d = new ZkMasterDetector(url, opts, parseMasterInfo);
+    await d.init();
+    return d;
   }
 }

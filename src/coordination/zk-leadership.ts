@@ -57,14 +57,18 @@ export class ZkLeadership {
 
   private constructor(
     private readonly url: ZkUrl,
-    private readonly info: MasterInfoJson,
+    private readonly info: object,
     private readonly opts: ZkLeadershipOptions,
   ) {
     this.log = opts.logger ?? silentLogger();
   }
 
-  /** Creates this contender's node and starts following the election; rejects when ZooKeeper is unreachable. */
-  static async contend(url: ZkUrl, info: MasterInfoJson, opts: ZkLeadershipOptions): Promise<ZkLeadership> {
+  /**
+   * Creates this contender's node and starts following the election; rejects when ZooKeeper is unreachable.
+   * `info` is the participant payload stored (as sorted JSON) in the node: the master's MasterInfo, or a
+   * framework member's address (src/coordination/framework-ha).
+   */
+  static async contend(url: ZkUrl, info: MasterInfoJson | object, opts: ZkLeadershipOptions): Promise<ZkLeadership> {
     const l = new ZkLeadership(url, info, opts);
     await l.join();
     return l;

@@ -17,6 +17,7 @@ import type { JobDefaults } from './api/job-schema.js';
 import { JobEngine } from './engine/job-engine.js';
 import { registerJobsRoutes } from './http/routes.js';
 import { registerV2Routes } from './v2/routes.js';
+import { startHaJobs } from './ha.js';
 
 export const JOBS_FLAGS: readonly FlagSpec[] = [
   { name: 'port', type: 'int', default: '4400', help: 'Port of the Chronos API (0 = ephemeral)' },
@@ -35,6 +36,8 @@ export const JOBS_FLAGS: readonly FlagSpec[] = [
   { name: 'mesos_framework_name', type: 'string', default: 'chronos', help: 'Framework name' },
   { name: 'failover_timeout', type: 'int', default: '604800', help: 'Framework failover timeout in seconds' },
   { name: 'job_history_limit', type: 'int', default: '5', help: 'Runs listed by /job/stat' },
+  { name: 'zk', type: 'string', help: 'zk://host:port[,host:port]/path: state in ZooKeeper, leader election among instances (HA)' },
+  { name: 'zk_session_timeout', type: 'duration', default: '10secs', help: 'ZooKeeper session timeout (with --zk)' },
 ];
 
 /** Pause before registering as a new framework after the master ended the old one. */
@@ -51,6 +54,8 @@ export interface JobsStartDeps {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly store?: Store;
+  /** Public `host:port` of an HA node (its leader term reports it from `/leader`); see ./ha.ts. */
+  readonly advertisedHostPort?: string;
 }
 
 function str(flags: FlagValues, name: string, dflt?: string): string {
@@ -67,6 +72,20 @@ function num(flags: FlagValues, name: string, dflt: number): number {
 
 /** Starts the API and subscribes to the master (retrying until it answers). `stop()` leaves tasks running. */
 export async function startJobs(flags: FlagValues, deps: JobsStartDeps = {}): Promise<RunningJobs> {
+  if (typeof flags['zk'] === 'string' && flags['zk'] !== '') {
+    const ha = await startHaJobs(flags, deps, startJobs);
+    return {
+      url: ha.url,
+      port: ha.port,
+      // The engine of the current leader term; a standby has none.
+      get engine(): JobEngine {
+        const r = ha.current();
+        if (r === undefined) throw new Error('this jobs node is not the leader');
+        return r.engine;
+      },
+      stop: () => ha.stop(),
+    };
+  }
   const clock = deps.clock ?? new SystemClock();
   const logger = deps.logger ?? silentLogger();
   const master = str(flags, 'master');
@@ -84,7 +103,7 @@ export async function startJobs(flags: FlagValues, deps: JobsStartDeps = {}): Pr
 
   const app = createHttpServer();
   let port = num(flags, 'port', 4400);
-  const hostname = (): string => `${str(flags, 'hostname', ip)}:${port}`;
+  const hostname = (): string => deps.advertisedHostPort ?? `${str(flags, 'hostname', ip)}:${port}`;
   registerJobsRoutes(app, { engine, defaults, now: () => clock.now(), leader: hostname, historyLimit: num(flags, 'job_history_limit', 5) });
   registerV2Routes(app, engine, defaults.user);
   await app.listen({ host: ip, port });

@@ -8,12 +8,14 @@ import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
+import { appsUrlNow, type AppsUrl } from './apps-locator.js';
 import { Coalescer } from './coalescer.js';
 import type { ProxyDriver } from './driver.js';
 import { buildModel, type LbAppError, type LbModel } from './model.js';
 
 export interface ControllerOptions {
-  readonly appsUrl: string;
+  /** Fixed, or looked up on each use (an HA apps group followed through ZooKeeper, apps-locator.ts). */
+  readonly appsUrl: AppsUrl;
   readonly groups: readonly string[];
   readonly bindAddr: string;
   readonly coalesceMs: number;
@@ -66,7 +68,7 @@ export class LbController {
   async resync(): Promise<void> {
     this.lastSyncStartedAt = this.clock.now();
     try {
-      const res = await fetch(`${this.o.appsUrl}/v2/apps?embed=apps.tasks`, { headers: { accept: 'application/json', 'user-agent': 'agora-lb' }, signal: AbortSignal.timeout(30_000) });
+      const res = await fetch(`${appsUrlNow(this.o.appsUrl)}/v2/apps?embed=apps.tasks`, { headers: { accept: 'application/json', 'user-agent': 'agora-lb' }, signal: AbortSignal.timeout(30_000) });
       const text = await res.text();
       if (res.status !== 200) throw new Error(`GET /v2/apps answered ${res.status}: ${text.slice(0, 200)}`);
       const body = JSON.parse(text) as unknown;
@@ -122,12 +124,21 @@ export class LbController {
     return (this.clock.now() - this.lastEventAt) / 1000;
   }
 
+  /** The apps leader's URL for the status document, null while none is known. */
+  private leaderUrlOrNull(): string | null {
+    try {
+      return appsUrlNow(this.o.appsUrl);
+    } catch {
+      return null;
+    }
+  }
+
   /** The `/_lb/status` document. */
   status(): Record<string, unknown> {
     const d = this.driver.status();
     return {
       proxy: d.kind,
-      appsUrl: this.o.appsUrl,
+      appsUrl: typeof this.o.appsUrl === 'string' ? this.o.appsUrl : this.leaderUrlOrNull(),
       groups: this.o.groups,
       eventStreamConnected: this.connected,
       syncs: this.syncs,

@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import { sleep, type Clock, type Timer } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
+import { appsUrlNow, type AppsUrl } from './apps-locator.js';
 
 /** Event types that trigger a resync (subscribed with `event_type=`). */
 export const RELEVANT_EVENTS: readonly string[] = [
@@ -49,7 +50,8 @@ export class SseLineBuffer {
 }
 
 export interface EventFollowerOptions {
-  readonly appsUrl: string;
+  /** Fixed, or looked up on each connection (apps-locator.ts). */
+  readonly appsUrl: AppsUrl;
   readonly onChange: (reason: string) => void;
   readonly onConnected?: (connected: boolean) => void;
   readonly idleTimeoutMs?: number;
@@ -80,7 +82,7 @@ export class EventFollower {
         await this.follow();
       } catch (e: unknown) {
         if (this.abort.signal.aborted) return;
-        this.logger.warn({ err: errorMessage(e), appsUrl: this.o.appsUrl }, 'apps event stream failed; reconnecting');
+        this.logger.warn({ err: errorMessage(e) }, 'apps event stream failed; reconnecting');
       }
       this.o.onConnected?.(false);
       if (this.clock.now() - started > 60_000) backoff = 500;
@@ -106,9 +108,10 @@ export class EventFollower {
     try {
       const query = RELEVANT_EVENTS.map((t) => `event_type=${t}`).join('&');
       arm();
-      const res = await fetch(`${this.o.appsUrl}/v2/events?plan-format=light&${query}`, { headers: { accept: 'text/event-stream', 'user-agent': 'agora-lb' }, signal: ac.signal });
+      const appsUrl = appsUrlNow(this.o.appsUrl);
+      const res = await fetch(`${appsUrl}/v2/events?plan-format=light&${query}`, { headers: { accept: 'text/event-stream', 'user-agent': 'agora-lb' }, signal: ac.signal });
       if (res.status !== 200 || res.body === null) throw new Error(`GET /v2/events answered ${res.status}`);
-      this.logger.info({ appsUrl: this.o.appsUrl }, 'following the apps event stream');
+      this.logger.info({ appsUrl }, 'following the apps event stream');
       this.o.onConnected?.(true);
       this.o.onChange('connected');
       const lines = new SseLineBuffer();

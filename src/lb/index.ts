@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
+import { locateApps } from './apps-locator.js';
 import { BuiltinProxy } from './builtin-proxy.js';
 import { LbController } from './controller.js';
 import type { ProxyDriver } from './driver.js';
@@ -16,6 +17,7 @@ import { EventFollower } from './event-follower.js';
 import { HaproxyDriver } from './haproxy-driver.js';
 
 export interface LbOptions {
+  /** `http(s)://` URL of agora apps, or `zk://h:p/path` of an HA apps group (its leader is followed). */
   readonly appsUrl: string;
   readonly groups: readonly string[];
   /** Default bind address of service ports and the vhost/stats listeners (`*` = every address). */
@@ -79,8 +81,9 @@ export async function startLb(o: LbOptions, deps: { clock: Clock; logger: Logger
       o.proxy === 'builtin' ? 'agora lb uses the BUILT-IN Node proxy (--proxy builtin)' : `HAProxy ('${o.haproxyBin}') not found: agora lb uses the BUILT-IN Node proxy (TCP service ports and HTTP vhosts only; HAProxy labels such as BALANCE, STICKY, SSL_CERT are ignored)`,
     );
   }
-  const controller = new LbController({ appsUrl: o.appsUrl, groups: o.groups, bindAddr: o.bind, coalesceMs: o.coalesceMs, resyncIntervalMs: o.resyncIntervalMs }, driver, clock, logger);
-  const follower = new EventFollower({ appsUrl: o.appsUrl, onChange: (r) => controller.onChange(r), onConnected: (c) => controller.setConnected(c) }, clock, logger);
+  const apps = await locateApps(o.appsUrl, clock);
+  const controller = new LbController({ appsUrl: apps.url, groups: o.groups, bindAddr: o.bind, coalesceMs: o.coalesceMs, resyncIntervalMs: o.resyncIntervalMs }, driver, clock, logger);
+  const follower = new EventFollower({ appsUrl: apps.url, onChange: (r) => controller.onChange(r), onConnected: (c) => controller.setConnected(c) }, clock, logger);
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health') res.writeHead(200, { 'content-type': 'text/plain' }).end('OK\n');
@@ -105,6 +108,7 @@ export async function startLb(o: LbOptions, deps: { clock: Clock; logger: Logger
       await follower.stop();
       await controller.stop();
       await driver.stop();
+      await apps.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

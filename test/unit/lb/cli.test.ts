@@ -22,7 +22,9 @@ describe('agora lb options', () => {
   it('refuses bad values', () => {
     const base = { apps: 'http://x', group: [], bind: '*', port: '0', statsPort: '0', httpPort: '80', httpsPort: '443', proxy: 'auto', haproxyBin: 'haproxy', coalesce: '200ms', resyncInterval: '60secs', minSlots: '10' };
     expect(() => lbOptions({ ...base, proxy: 'nginx' })).toThrow('--proxy must be auto, haproxy or builtin');
-    expect(() => lbOptions({ ...base, apps: 'zk://x/marathon' })).toThrow('--apps must be an http(s) URL');
+    expect(() => lbOptions({ ...base, apps: 'ftp://x/marathon' })).toThrow('--apps must be an http(s) URL');
+    // The zk:// URL of an HA apps group is taken (its leader is followed; ADR 0043).
+    expect(lbOptions({ ...base, apps: 'zk://h:2181/apps/' }).appsUrl).toBe('zk://h:2181/apps');
     expect(() => lbOptions({ ...base, httpPort: '99999' })).toThrow('--http-port expects a port number');
   });
 
