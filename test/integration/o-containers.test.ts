@@ -127,7 +127,7 @@ describe('containers: cgroups and namespaces (auto isolation, root)', () => {
     const big = cpu(b.get('big')) - cpu(a.get('big'));
     const small = cpu(b.get('small')) - cpu(a.get('small'));
     console.info(`cpu shares 1.5 vs 0.5 on one CPU: ${big.toFixed(2)} s vs ${small.toFixed(2)} s of CPU in 3 s, ratio ${(big / small).toFixed(2)}`);
-    expect(big + small, 'the two tasks got CPU time').toBeGreaterThan(1);
+    expect(big + small, 'the two tasks got CPU time').toBeGreaterThan(0.3); // CPU 0 is shared with whatever else runs (CI load): only the ratio is the claim
     expect(big / small).toBeGreaterThan(2);
     expect(big / small).toBeLessThan(4.5);
     expect(b.get('big')?.['cpus_limit']).toBe(1.5);
