@@ -1,7 +1,7 @@
 /**
- * `npm run bench -- jobs`: the jobs engine (src/jobs), ENGINE-ONLY, driven against an in-process fake master
- * (offers always large enough, TASK_RUNNING answered at once). Real-cluster lateness (occurrence → TASK_RUNNING
- * through a master and agents) is for a later session with the agent simulator.
+ * `npm run bench -- jobs`: the jobs engine (src/jobs) driven against an in-process fake master (offers always
+ * large enough, TASK_RUNNING answered at once), plus one real-cluster row (bench/jobs-cluster.ts: a real
+ * master, simulated agents, occurrence → the agent's TASK_RUNNING; AGORA_BENCH_CLUSTER=0 skips it).
  *
  * 1. Idle overhead: 100,000 defined jobs (half Chronos ISO 8601, half /v2 cron in Europe/Berlin), none due in
  *    the window: CPU % of this process over 10 s, RSS and heap, and the time to define them (MemoryStore, so the
@@ -28,6 +28,7 @@ import { JobEngine } from '../src/jobs/engine/job-engine.js';
 import { V2Service } from '../src/jobs/v2/service.js';
 import { parseJobSpec, parseScheduleSpec } from '../src/jobs/v2/spec.js';
 import type { ReconcileTask } from '../src/scheduler/index.js';
+import { clusterLateness } from './jobs-cluster.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -186,17 +187,19 @@ export async function run(): Promise<BenchResult> {
   // Lateness first: after the idle scenario a major GC of its 100,000 jobs can land in the timed wave.
   const iso = await lateness('iso', 1_000, 5);
   const cron = await lateness('cron', 1_000, 1);
+  const cluster = process.env.AGORA_BENCH_CLUSTER === '0' ? undefined : await clusterLateness(1_000, 3, 20);
   // AGORA_BENCH_IDLE_JOBS shrinks the idle scenario for a quick look.
   const idleRow = await idle(Number(process.env.AGORA_BENCH_IDLE_JOBS ?? 100_000));
   return {
     name: 'jobs',
-    rows: [iso, cron, idleRow],
+    rows: [iso, cron, ...(cluster !== undefined ? [cluster] : []), idleRow],
     summary: {
-      note: 'engine-only: fake in-process master (offers always available, TASK_RUNNING at once); lateness = occurrence → LAUNCH call',
+      note: 'engine rows: fake in-process master, lateness = occurrence → LAUNCH call; cluster row: real master + simulated agents, occurrence → agent TASK_RUNNING',
       'idle CPU %': idleRow['idle CPU % (10 s)'] ?? '',
       'idle RSS MB': idleRow['RSS MB'] ?? '',
       'lateness p99 ms (1k ISO)': iso['p99 ms'] ?? '',
       'lateness p99 ms (1k cron)': cron['p99 ms'] ?? '',
+      'cluster lateness p99 ms (1k, to TASK_RUNNING)': cluster?.['p99 ms'] ?? 'skipped',
     },
   };
 }

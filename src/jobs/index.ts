@@ -131,7 +131,8 @@ export async function startJobs(flags: FlagValues, deps: JobsStartDeps = {}): Pr
     c.subscribe({ ...info, ...(id !== undefined ? { id: { value: id } } : {}) }, {
       onSubscribed: (sub) => engine.onSubscribed(sub.frameworkId),
       onOffers: (offers) => engine.onOffers(offers),
-      onUpdate: (status) => engine.onUpdate(status),
+      // Not awaited: updates that arrive while the engine is busy are handled (and written) in one batch (ADR 0045).
+      onUpdate: (status) => void engine.onUpdate(status).catch((e: unknown) => logger.warn({ err: errorMessage(e) }, 'status update failed')),
       onRescind: (offerId) => engine.onRescind(offerId),
       onDisconnected: () => engine.onDisconnected(),
       onError: (message) => logger.error({ message }, 'the master ended the jobs framework'),

@@ -58,6 +58,12 @@ describe('agora jobs on a real cluster', () => {
     expect((await send('GET', `${url}/scheduler/job/orphan`)).status).toBe(400);
 
     expect((await send('POST', `${url}/scheduler/dependency`, { name: 'child', command: 'true', parents: ['tick'], mem: 32 })).status).toBe(204);
+    // Placement constraints are matched against the agent's offers; a bad operator is 400, nothing stored.
+    expect((await send('POST', `${url}/scheduler/iso8601`, { name: 'near', command: 'true', schedule: `R1/${start}/PT1H`, constraints: [['hostname', 'NEAR', 'x']] })).status).toBe(400);
+    expect((await send('GET', `${url}/scheduler/job/near`)).status).toBe(400);
+    for (const [name, op] of [['anywhere', 'UNLIKE'], ['nowhere', 'LIKE']] as const) {
+      expect((await send('POST', `${url}/scheduler/iso8601`, { name, command: 'true', schedule: `R1/${start}/PT1H`, mem: 32, constraints: [['hostname', op, 'no-such-host']] })).status).toBe(204);
+    }
 
     const tick = await waitFor(async () => {
       const j = await job(url, 'tick');
@@ -71,6 +77,9 @@ describe('agora jobs on a real cluster', () => {
     }, { timeoutMs: 15_000, what: 'child to succeed after its parent' });
     expect(Date.parse(child.lastSuccess)).toBeGreaterThan(Date.parse(start));
     expect(child.parents).toEqual(['tick']);
+    await waitFor(async () => (await job(url, 'anywhere')).successCount === 1, { timeoutMs: 15_000, what: 'the UNLIKE-constrained job to run' });
+    expect((await job(url, 'nowhere')).successCount).toBe(0);
+    for (const name of ['anywhere', 'nowhere']) expect((await send('DELETE', `${url}/scheduler/job/${name}`)).status).toBe(204);
 
     // Deleting a parent with children is refused unless a cascade is asked for.
     expect((await send('DELETE', `${url}/scheduler/job/tick`)).status).toBe(409);

@@ -104,14 +104,22 @@ export class DueBook {
 
   /** Jobs with an occurrence due at `now`, each once; they leave the heap until `set` is called again. */
   takeDue(now: number): string[] {
-    const out = new Set<string>();
-    for (let top = this.heap[0]; top !== undefined && top.at <= now; top = this.heap[0]) {
+    return this.takeUntil(now).map((d) => d.name);
+  }
+
+  /**
+   * Jobs whose next occurrence falls at or before `horizon`, each once with that instant, earliest first; they
+   * leave the heap until `set` is called again (the engine takes occurrences a little ahead: ADR 0045).
+   */
+  takeUntil(horizon: number): Array<{ name: string; at: number }> {
+    const out: Array<{ name: string; at: number }> = [];
+    for (let top = this.heap[0]; top !== undefined && top.at <= horizon; top = this.heap[0]) {
       this.pop();
       if (this.nextAt.get(top.name) !== top.at) continue;
       this.nextAt.delete(top.name);
-      out.add(top.name);
+      out.push(top);
     }
-    return [...out];
+    return out;
   }
 
   /** The earliest due instant (Infinity: none). */

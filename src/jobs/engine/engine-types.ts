@@ -16,6 +16,11 @@ export interface JobEngineOptions {
   readonly reconcileIntervalMs?: number;
   /** Offers are revived (and held) this long before an occurrence falls due. */
   readonly reviveLeadMs?: number;
+  /**
+   * Occurrences are taken and their runs armed on held offers this long ahead (default 1 s, at most the
+   * revive lead; 0 turns it off): the Store writes of a wave happen before its instant (ADR 0045).
+   */
+  readonly prepareLeadMs?: number;
 }
 
 /** Write access to the engine's state inside one serial step (see JobEngine.transact). */

@@ -92,8 +92,9 @@ export class RunIndex {
   }
 
   /**
-   * QUEUED runs whose retry delay is over, of jobs that exist: high priority first, then by due time. Runs of a
-   * disabled job wait (upstream drops them), except manual ones: those were asked for explicitly.
+   * QUEUED runs due by `now` (occurrence taken ahead, retry delay over), of jobs that exist: high priority
+   * first, then by due time. Runs of a disabled job wait (upstream drops them), except manual ones: those were
+   * asked for explicitly.
    */
   launchable(now: number, jobOf: (name: string) => JobJson | undefined): RunRecord[] {
     const ok = (r: RunRecord): boolean => {
@@ -102,7 +103,7 @@ export class RunIndex {
     };
     const high = (r: RunRecord): number => Number(jobOf(r.job)?.highPriority === true);
     return this.allActive()
-      .filter((r) => r.status === 'QUEUED' && (r.retryAt ?? 0) <= now && ok(r))
+      .filter((r) => r.status === 'QUEUED' && r.dueAt <= now && (r.retryAt ?? 0) <= now && ok(r))
       .sort((a, b) => high(b) - high(a) || a.dueAt - b.dueAt);
   }
 }

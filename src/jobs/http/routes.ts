@@ -12,7 +12,7 @@ import { parseJobBody, type JobKind } from '../api/job-input.js';
 import { graphCsv, graphDot, lastStatus } from '../api/graph.js';
 import { jobStat, percentileStats } from '../api/stats.js';
 import type { JobEngine } from '../engine/job-engine.js';
-import type { RunRecord } from '../state/records.js';
+import { parseTaskId, type RunRecord } from '../state/records.js';
 
 export const API_PREFIXES = ['/scheduler', '/v1/scheduler'] as const;
 
@@ -108,6 +108,21 @@ export function registerJobsRoutes(app: FastifyInstance, d: RouteDeps): void {
     if (!(await e.completeAsync(params(req).taskId ?? '', code))) throw new JobsError(400, `Task '${params(req).taskId ?? ''}' is not running`);
     return reply.code(204).send();
   });
+  // v2 only (spec §2.1 (17)): every run still waiting for an offer is purged (ends KILLED, recorded).
+  on('DELETE', '/task/all', async (_req, reply) => {
+    await e.purgeQueued();
+    return reply.code(204).send();
+  });
+  // Spec §2.2 (10): validated as upstream; the count lives in Cassandra upstream, which we do not have, so a
+  // valid report is accepted and not kept (upstream without Cassandra does the same).
+  on('POST', '/job/:name/task/:taskId/progress', async (req, reply) => {
+    const { name = '', taskId = '' } = params(req);
+    const job = e.getJob(name);
+    if (parseTaskId(taskId)?.job !== name) throw new JobsError(400, `Task id '${taskId}' is not a task id of job '${name}'`);
+    if (!job.dataProcessingJobType) throw new JobsError(400, `Job '${name}' is not a dataProcessingJobType job`);
+    progressCount(bodyText(req.body));
+    return reply.code(204).send();
+  });
   // Beyond Chronos: the persisted run history of a job (newest first).
   on('GET', '/job/:name/runs', async (req) => e.runs(params(req).name ?? ''));
   const leader = async (): Promise<object> => ({ leader: d.leader() });
@@ -127,6 +142,18 @@ function asyncStatusCode(text: string): number {
   const code = typeof v === 'object' && v !== null ? Number((v as { statusCode?: unknown }).statusCode) : NaN;
   if (!Number.isInteger(code)) throw new JobsError(400, 'Expected {"statusCode": <int>}');
   return code;
+}
+
+function progressCount(text: string): number {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new JobsError(400, 'Expected {"numAdditionalElementsProcessed": <int >= 0>}');
+  }
+  const n = typeof v === 'object' && v !== null ? Number((v as { numAdditionalElementsProcessed?: unknown }).numAdditionalElementsProcessed) : NaN;
+  if (!Number.isInteger(n) || n < 0) throw new JobsError(400, 'numAdditionalElementsProcessed must be an integer >= 0');
+  return n;
 }
 
 function intParam(v: string | undefined, dflt: number): number {

@@ -5,6 +5,8 @@
  */
 import type { JobJson } from '../api/job-schema.js';
 import { JOB_NAME_RE } from '../api/job-input.js';
+import { JobsError } from '../api/errors.js';
+import { childrenOf, validateParents } from '../api/graph.js';
 import type { JobEngine } from '../engine/job-engine.js';
 import { newRun } from '../engine/outcomes.js';
 import { entryOf, lastTakenOf } from '../engine/due-book.js';
@@ -51,7 +53,10 @@ export function chronosView(spec: V2JobSpec, defaultUser: string, old?: JobJson)
     // Overlap is governed by the schedule's concurrencyPolicy, not Chronos's `concurrent`.
     concurrent: true,
     maxCompletionTime: 0,
-    constraints: [],
+    // IS and EQ are EQUALS in the Chronos view (one matcher: src/jobs/engine/constraints.ts).
+    constraints: (run.placement?.constraints ?? []).map((c) => [c.attribute, c.operator === 'IS' || c.operator === 'EQ' ? 'EQUALS' : c.operator, c.value]),
+    // Dependencies run on the engine's dependent-job rule (parents succeeded since the last trigger).
+    ...((spec.dependencies ?? []).length > 0 ? { parents: (spec.dependencies ?? []).map((d) => d.id) } : {}),
   };
 }
 
@@ -83,6 +88,9 @@ export class V2Service {
 
   /** The next occurrence of a schedule of the job, if enabled. */
   nextRun(rec: JobRecord, s: V2ScheduleSpec): number | undefined {
+    // An occurrence taken ahead of its instant (ADR 0045) is still the next run.
+    const ahead = s.enabled ? this.engine.takenAhead(rec.job.name)[0]?.occurrence : undefined;
+    if (ahead !== undefined) return ahead;
     const e = entryOf({ ...rec, v2: { ...(rec.v2 as V2State), schedules: [s] } }, 0);
     return e?.kind === 'cron' && s.enabled ? nextCron(e.cron, e.zone, lastTakenOf(rec, s)) : undefined;
   }
@@ -93,6 +101,7 @@ export class V2Service {
       if (!JOB_NAME_RE.test(spec.id)) throw new V2Error(422, 'Object is not valid', [{ path: '/id', errors: ['invalid id'] }]);
       const lastTaken = Object.fromEntries(schedules.map((s) => [s.id, tx.now]));
       const rec: JobRecord = { job: chronosView(spec, this.defaultUser), cursor: START_CURSOR, parentsDone: [], v2: { spec, schedules, lastTaken, createdAt: tx.now } };
+      this.checkDependencies(rec.job);
       await tx.saveJob(rec);
       return rec;
     });
@@ -102,8 +111,11 @@ export class V2Service {
   replace(spec: V2JobSpec, schedules?: readonly V2ScheduleSpec[]): Promise<JobRecord> {
     return this.engine.transact(async (tx) => {
       const old = this.need(spec.id);
-      const next: JobRecord & { v2: V2State } = { ...old, job: chronosView(spec, this.defaultUser, old.job), v2: { ...old.v2, spec } };
+      const job = chronosView(spec, this.defaultUser, old.job);
+      const next: JobRecord & { v2: V2State } = { ...old, job, parentsDone: old.parentsDone.filter((p) => job.parents?.includes(p) === true), v2: { ...old.v2, spec } };
       const rec = schedules === undefined ? next : withSchedules(next, schedules, tx.now);
+      if (job.parents !== undefined && rec.v2 !== undefined && rec.v2.schedules.length > 0) throw new V2Error(422, 'Object is not valid', [{ path: '/dependencies', errors: ['schedules and dependencies are mutually exclusive'] }]);
+      this.checkDependencies(job);
       await tx.saveJob(rec);
       return rec;
     });
@@ -115,6 +127,8 @@ export class V2Service {
       const rec = this.need(id);
       const active = this.engine.activeRuns(id);
       if (active.length > 0 && !stopRuns) throw new V2Error(409, `Job '${id}' has ${active.length} active run(s); pass stopCurrentJobRuns=true to stop them`);
+      const dependents = childrenOf(id, this.engine.jobsByName());
+      if (dependents.length > 0) throw new V2Error(409, `Job '${id}' is a dependency of ${dependents.join(', ')}`);
       await tx.deleteJob(id);
       return rec;
     });
@@ -128,6 +142,7 @@ export class V2Service {
       if (mode === 'create' && exists) throw new V2Error(409, `Schedule '${s.id}' of job '${id}' already exists`);
       if (mode === 'create' && rec.v2.schedules.length > 0) throw new V2Error(409, `Job '${id}' already has a schedule (at most one is supported)`);
       if (mode === 'replace' && !exists) throw new V2Error(404, `Schedule '${s.id}' of job '${id}' does not exist`);
+      if ((rec.v2.spec.dependencies ?? []).length > 0) throw new V2Error(409, `Job '${id}' has dependencies: a job runs either on a schedule or after its dependencies`);
       await tx.saveJob(withSchedules(rec, [s], tx.now));
       return s;
     });
@@ -154,6 +169,19 @@ export class V2Service {
       if (policy === 'REPLACE') for (const run of active) await tx.stopRun(run, 'stopped: replaced by a manual run (concurrencyPolicy REPLACE)');
       return tx.createRun((seq) => newRun(id, runId(tx.now, seq), 'manual', tx.now, ''));
     });
+  }
+
+  /** 422 when a dependency is unknown or would close a cycle (spec §8.4). */
+  private checkDependencies(job: JobJson): void {
+    if (job.parents === undefined) return;
+    const jobs = this.engine.jobsByName();
+    jobs.set(job.name, job);
+    try {
+      validateParents(job, jobs);
+    } catch (e: unknown) {
+      if (e instanceof JobsError) throw new V2Error(422, 'Object is not valid', [{ path: '/dependencies', errors: [e.message] }]);
+      throw e;
+    }
   }
 
   /** Stops an active run: its task is killed (the run ends FAILED/KILLED when the kill lands). */

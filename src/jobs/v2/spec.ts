@@ -35,6 +35,14 @@ export interface V2RunSpec {
   readonly maxLaunchDelay: number;
   readonly taskKillGracePeriodSeconds?: number;
   readonly restart: { readonly policy: RestartPolicy; readonly activeDeadlineSeconds?: number };
+  /** Metronome placement (spec §8.2): every constraint must hold on the offer (src/jobs/engine/constraints.ts). */
+  readonly placement?: { readonly constraints: readonly V2Constraint[] };
+}
+
+export interface V2Constraint {
+  readonly attribute: string;
+  readonly operator: 'IS' | 'EQ' | 'LIKE' | 'UNLIKE';
+  readonly value: string;
 }
 
 export interface V2JobSpec {
@@ -42,6 +50,8 @@ export interface V2JobSpec {
   readonly description?: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly run: V2RunSpec;
+  /** Jobs that must all succeed (since this job's last trigger) before it runs; exclusive with schedules. */
+  readonly dependencies?: readonly { readonly id: string }[];
 }
 
 export interface V2ErrorDetail {
@@ -69,7 +79,7 @@ export const JOB_ID_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a
 export const SCHEDULE_ID_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 export const DEFAULT_CATCH_UP_LIMIT = 10;
 /** Metronome run fields we cannot honour yet: refused (422) rather than silently ignored. Empty values pass. */
-const UNSUPPORTED_RUN_KEYS = ['docker', 'ucr', 'secrets', 'volumes', 'networks', 'artifacts', 'placement'] as const;
+const UNSUPPORTED_RUN_KEYS = ['docker', 'ucr', 'secrets', 'volumes', 'networks', 'artifacts'] as const;
 
 /** Collects problems by path; `done` throws the 422 when there are any. */
 class Problems {
@@ -143,17 +153,33 @@ export function parseJobSpec(o: Obj, idFromPath?: string): { job: V2JobSpec; sch
   let run: V2RunSpec = { cpus: 1, mem: 128, disk: 0, gpus: 0, env: {}, maxLaunchDelay: 3600, restart: { policy: 'NEVER' } };
   if (!isObj(runRaw)) p.add('/run', 'error.path.missing');
   else run = parseRun(p, runRaw);
-  if (o.dependencies !== undefined && o.dependencies !== null && !(Array.isArray(o.dependencies) && o.dependencies.length === 0)) p.add('/dependencies', 'dependencies are not supported on /v2 yet; use the Chronos /dependency API');
+  const dependencies = parseDependencies(p, o.dependencies, id);
   let schedules: V2ScheduleSpec[] | undefined;
   if (o.schedules !== undefined && o.schedules !== null) {
     if (!Array.isArray(o.schedules)) p.add('/schedules', 'error.expected.jsarray');
     else if (o.schedules.length > 1) p.add('/schedules', 'at most one schedule is supported');
     else schedules = o.schedules.map((s: unknown, i) => parseScheduleWith(p, s, `/schedules(${i})`));
   }
+  if (dependencies !== undefined && (schedules ?? []).length > 0) p.add('/dependencies', 'schedules and dependencies are mutually exclusive');
   const description = optStr(p, o, 'description', '');
   const labels = strMap(p, o.labels, '/labels');
   p.done();
-  return { job: { id, ...(description !== undefined ? { description } : {}), labels, run }, ...(schedules !== undefined ? { schedules } : {}) };
+  return { job: { id, ...(description !== undefined ? { description } : {}), labels, run, ...(dependencies !== undefined ? { dependencies } : {}) }, ...(schedules !== undefined ? { schedules } : {}) };
+}
+
+/** `dependencies: [{id}]`: valid, unique ids, not the job itself (existence and cycles: V2Service). */
+function parseDependencies(p: Problems, v: unknown, self: string): V2JobSpec['dependencies'] {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) return p.add('/dependencies', 'error.expected.jsarray');
+  const ids: string[] = [];
+  v.forEach((d: unknown, i) => {
+    const id = isObj(d) && typeof d.id === 'string' ? d.id : undefined;
+    if (id === undefined || !JOB_ID_RE.test(id)) p.add(`/dependencies(${i})/id`, 'error.pattern: a job id');
+    else if (id === self) p.add(`/dependencies(${i})/id`, 'a job cannot depend on itself');
+    else if (ids.includes(id)) p.add(`/dependencies(${i})/id`, `duplicate dependency '${id}'`);
+    else ids.push(id);
+  });
+  return ids.length > 0 ? ids.map((id) => ({ id })) : undefined;
 }
 
 function parseRun(p: Problems, r: Obj): V2RunSpec {
@@ -177,11 +203,12 @@ function parseRun(p: Problems, r: Obj): V2RunSpec {
   }
   for (const key of UNSUPPORTED_RUN_KEYS) {
     const v = r[key];
-    const empty = v === undefined || v === null || (Array.isArray(v) && v.length === 0) || (key === 'placement' && isObj(v) && (v.constraints === undefined || (Array.isArray(v.constraints) && v.constraints.length === 0)));
+    const empty = v === undefined || v === null || (Array.isArray(v) && v.length === 0);
     if (!empty) p.add(`/run/${key}`, `${key} is not supported by agora jobs yet`);
   }
   const user = optStr(p, r, 'user', '/run');
   const grace = r.taskKillGracePeriodSeconds;
+  const placement = parsePlacement(p, r.placement);
   return {
     ...(cmd !== undefined ? { cmd } : {}),
     ...(args !== undefined ? { args } : {}),
@@ -194,7 +221,35 @@ function parseRun(p: Problems, r: Obj): V2RunSpec {
     maxLaunchDelay: num(p, r, 'maxLaunchDelay', '/run', 3600, 1),
     ...(grace !== undefined && grace !== null ? { taskKillGracePeriodSeconds: num(p, r, 'taskKillGracePeriodSeconds', '/run', 0, 0) } : {}),
     restart,
+    ...(placement !== undefined ? { placement } : {}),
   };
+}
+
+/** `run.placement`: `{constraints: [{attribute, operator IS|EQ|LIKE|UNLIKE, value}]}`; regexes must compile. */
+function parsePlacement(p: Problems, v: unknown): V2RunSpec['placement'] {
+  if (v === undefined || v === null) return undefined;
+  if (!isObj(v)) return p.add('/run/placement', 'error.expected.jsobject');
+  const list = v.constraints ?? [];
+  if (!Array.isArray(list)) return p.add('/run/placement/constraints', 'error.expected.jsarray');
+  const out: V2Constraint[] = [];
+  list.forEach((c: unknown, i) => {
+    const path = `/run/placement/constraints(${i})`;
+    if (!isObj(c)) return p.add(path, 'error.expected.jsobject');
+    const attribute = optStr(p, c, 'attribute', path);
+    const value = optStr(p, c, 'value', path) ?? '';
+    const operator = oneOf(p, c, 'operator', path, ['IS', 'EQ', 'LIKE', 'UNLIKE'] as const, 'IS');
+    if (attribute === undefined || attribute === '') return p.add(`${path}/attribute`, 'error.path.missing');
+    if (operator === 'LIKE' || operator === 'UNLIKE') {
+      try {
+        new RegExp(value);
+      } catch {
+        return p.add(`${path}/value`, `invalid regular expression '${value}'`);
+      }
+    }
+    out.push({ attribute, operator, value });
+    return undefined;
+  });
+  return out.length > 0 ? { constraints: out } : undefined;
 }
 
 /** Validates a schedule body (POST/PUT `/v2/jobs/{id}/schedules[/{sid}]`). */

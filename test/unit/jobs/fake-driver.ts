@@ -15,9 +15,13 @@ export class FakeDriver implements JobsDriver {
   /** How many launched tasks the test has already handled (see runOnce). */
   handled = 0;
 
-  async launch(_offerIds: readonly string[], tasks: readonly TaskInfoJson[]): Promise<void> {
+  /** The offer ids of each LAUNCH call, in order. */
+  readonly launchedOn: string[][] = [];
+
+  async launch(offerIds: readonly string[], tasks: readonly TaskInfoJson[]): Promise<void> {
     if (this.failLaunch) throw new Error('master unreachable');
     this.launched.push(...tasks);
+    this.launchedOn.push([...offerIds]);
   }
   async decline(offerIds: readonly string[], _filters?: FiltersJson): Promise<void> {
     this.declined.push(...offerIds);
