@@ -6,7 +6,7 @@
 import { Value } from '@sinclair/typebox/value';
 import { JobInput, type EnvVarJson, type FetchEntryJson, type JobDefaults, type JobInputJson, type JobJson } from './job-schema.js';
 import { badRequest } from './errors.js';
-import { constraintError } from '../engine/constraints.js';
+import { constraintError, knownOperatorConstraints } from '../engine/constraints.js';
 import { formatSchedule, parseEpsilon, parseSchedule, ScheduleError } from '../schedule/iso8601.js';
 
 /** Upstream's name rule, applied on every write (spec §3.5). */
@@ -41,7 +41,8 @@ export function normaliseJob(input: JobInputJson, kind: JobKind, defaults: JobDe
   const uris = input.uris ?? [];
   const fetch = (input.fetch ?? []).map((f, i) => fetchEntry(f, i));
   if (uris.length > 0 && fetch.length > 0) throw badRequest('Tried to specify both uris (deprecated) and fetch');
-  const badConstraint = constraintError(input.constraints ?? []);
+  const constraints = knownOperatorConstraints(input.constraints ?? []);
+  const badConstraint = constraintError(constraints);
   if (badConstraint !== undefined) throw badRequest(badConstraint);
   const job: JobJson = {
     name,
@@ -75,7 +76,7 @@ export function normaliseJob(input: JobInputJson, kind: JobKind, defaults: JobDe
     maxCompletionTime: int(input.maxCompletionTime, 0, 'maxCompletionTime'),
     // Upstream's key order (spec §3.4): container sits between maxCompletionTime and constraints.
     ...(input.container !== undefined && input.container !== null ? { container: input.container } : {}),
-    constraints: (input.constraints ?? []).map((c) => [...c]),
+    constraints,
   };
   if (input.epsilon !== undefined && input.epsilon !== null) {
     try {

@@ -19,6 +19,14 @@ import { formatScalar } from '../../apps/placement/fields.js';
 export const JOB_CONSTRAINT_OPERATORS = ['EQUALS', 'LIKE', 'UNLIKE'] as const;
 export type JobConstraintOperator = (typeof JOB_CONSTRAINT_OPERATORS)[number];
 
+/**
+ * The entries Chronos keeps: upstream's deserializer drops a constraint with an unknown operator silently
+ * (spec §3.2), so job JSON written for another scheduler still loads; the rest is validated by constraintError.
+ */
+export function knownOperatorConstraints(constraints: readonly (readonly string[])[]): string[][] {
+  return constraints.filter((c) => c.length !== 3 || (JOB_CONSTRAINT_OPERATORS as readonly string[]).includes(c[1] ?? '')).map((c) => [...c]);
+}
+
 /** Why a constraint list is invalid, or undefined when every entry is `[attribute, EQUALS|LIKE|UNLIKE, value]`. */
 export function constraintError(constraints: readonly (readonly string[])[], field = 'constraints'): string | undefined {
   for (const [i, c] of constraints.entries()) {
