@@ -60,6 +60,8 @@ export async function run(): Promise<BenchResult> {
   const clock = new SystemClock();
   const repo = new AppsRepo(new MemoryStore());
   const state = new AppsState(repo, clock);
+  // No runtime here finishes the creations' deployments: lift `--max_running_deployments` (default 100).
+  state.maxRunningDeployments = Number.MAX_SAFE_INTEGER;
   const changes = new AppChanges(state, { min: 10000, max: 20000 }, async () => undefined);
   const server = createHttpServer();
   registerRoutes(server, {

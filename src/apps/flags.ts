@@ -15,6 +15,7 @@ export const APPS_FLAGS: readonly FlagSpec[] = [
   { name: 'min_revive_offers_interval', type: 'duration', help: 'minimum time between REVIVE calls', default: '5secs' },
   { name: 'kill_retry_timeout', type: 'duration', help: 'resend a KILL not confirmed after this long', default: '30secs' },
   { name: 'max_instances_per_offer', type: 'int', help: 'instances launched per offer at most', default: '5' },
+  { name: 'max_running_deployments', type: 'int', help: 'a change that would start more deployments is refused (403)', default: '100' },
   { name: 'local_port_min', type: 'int', help: 'lowest service port', default: '10000' },
   { name: 'local_port_max', type: 'int', help: 'highest service port', default: '20000' },
   { name: 'tick_interval', type: 'duration', help: 'how often apps are reconciled and health checks run', default: '1secs' },

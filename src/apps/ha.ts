@@ -10,6 +10,7 @@ import { silentLogger, type Logger } from '../core/log.js';
 import type { Rng } from '../core/rng.js';
 import type { Store } from '../coordination/index.js';
 import { startHaNode } from '../coordination/framework-ha/index.js';
+import type { InfoHa } from './http/info.js';
 
 interface Started {
   readonly url: string;
@@ -24,6 +25,8 @@ export interface AppsLeaderDeps {
   rng?: Rng;
   store?: Store;
   advertisedUrl?: string;
+  /** Set by the HA node: its ZooKeeper settings, shown by `/v2/info` (`ha`, `zookeeper_config`). */
+  ha?: InfoHa;
 }
 
 /** Starts an HA apps node; `start` runs the framework itself for each leadership term. */
@@ -32,9 +35,11 @@ export async function startHaApps(flags: FlagValues, deps: AppsLeaderDeps, start
   const logger = deps.logger ?? silentLogger();
   const ip = str(flags, 'ip') ?? '127.0.0.1';
   const hostname = str(flags, 'hostname');
+  const zk = str(flags, 'zk') ?? '';
+  const sessionTimeoutMs = num(flags, 'zk_session_timeout') ?? 10_000;
   const node = await startHaNode({
-    zk: str(flags, 'zk') ?? '',
-    sessionTimeoutMs: num(flags, 'zk_session_timeout') ?? 10_000,
+    zk,
+    sessionTimeoutMs,
     ip,
     port: num(flags, 'port') ?? 8080,
     ...(hostname !== undefined ? { hostname } : {}),
@@ -45,7 +50,7 @@ export async function startHaApps(flags: FlagValues, deps: AppsLeaderDeps, start
     abdicatePath: '/v2/leader',
     proxyTimeoutMs: num(flags, 'leader_proxy_read_timeout') ?? 10_000,
     // The framework itself listens on loopback only: it is reached through this node's front.
-    startLeader: (store, self) => start({ ...flags, zk: '', port: 0, ip: '127.0.0.1', hostname: hostname ?? ip }, { ...deps, clock, logger, store, advertisedUrl: self.url }),
+    startLeader: (store, self) => start({ ...flags, zk: '', port: 0, ip: '127.0.0.1', hostname: hostname ?? ip }, { ...deps, clock, logger, store, advertisedUrl: self.url, ha: { zk, zkSessionTimeoutMs: sessionTimeoutMs } }),
   });
   return { url: node.url, port: node.port, stop: () => node.stop() };
 }

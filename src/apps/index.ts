@@ -6,12 +6,12 @@
 import { mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { SystemClock, type Clock } from '../core/clock.js';
-import { SeededRng, randomSeed, type Rng } from '../core/rng.js';
-import { silentLogger, type Logger } from '../core/log.js';
+import { SystemClock } from '../core/clock.js';
+import { SeededRng, randomSeed } from '../core/rng.js';
+import { silentLogger } from '../core/log.js';
 import { errorMessage, invalid } from '../core/errors.js';
 import { num, str, type FlagValues } from '../core/flags.js';
-import { SqliteStore, type Store } from '../coordination/index.js';
+import { SqliteStore } from '../coordination/index.js';
 import { createHttpServer } from '../transport/http-server.js';
 import { SchedulerClient } from '../scheduler/index.js';
 import type { FrameworkInfoJson } from '../api/mesos/common.js';
@@ -24,7 +24,9 @@ import { ReadinessMonitor } from './health/readiness.js';
 import { AppsQueries } from './http/queries.js';
 import { registerRoutes } from './http/routes.js';
 import { infoJson } from './http/info.js';
-import { startHaApps } from './ha.js';
+import { schedulerEvents } from './events/scheduler-events.js';
+import { frameworkRoles, roleSync } from './service/framework-roles.js';
+import { startHaApps, type AppsLeaderDeps } from './ha.js';
 
 export { APPS_FLAGS } from './flags.js';
 
@@ -46,7 +48,7 @@ function currentUser(): string {
  * `deps.store` replaces the SQLite store (the HA leader passes its ZkStore; the caller closes it) and
  * `deps.advertisedUrl` the URL reported as leader; with `--zk` the HA node of ./ha.ts is started instead.
  */
-export async function startApps(flags: FlagValues, deps: { clock?: Clock; logger?: Logger; rng?: Rng; store?: Store; advertisedUrl?: string } = {}): Promise<RunningApps> {
+export async function startApps(flags: FlagValues, deps: AppsLeaderDeps = {}): Promise<RunningApps> {
   const zk = str(flags, 'zk');
   if (zk !== undefined && zk !== '') return startHaApps(flags, deps, startApps);
   const clock = deps.clock ?? new SystemClock();
@@ -64,6 +66,8 @@ export async function startApps(flags: FlagValues, deps: { clock?: Clock; logger
   const ownStore = deps.store === undefined ? store : undefined;
   const repo = new AppsRepo(store);
   const state = new AppsState(repo, clock);
+  state.maxRunningDeployments = num(flags, 'max_running_deployments') ?? 100;
+  state.mesosRole = str(flags, 'mesos_role') ?? '*';
   await state.load();
 
   const client = new SchedulerClient({ master, clock, rng: rng.fork('scheduler'), logger: log });
@@ -86,7 +90,7 @@ export async function startApps(flags: FlagValues, deps: { clock?: Clock; logger
     changes,
     queries: new AppsQueries(state),
     baseUrl: () => baseUrl,
-    info: () => infoJson(flags, baseUrl, state.frameworkId),
+    info: () => infoJson(flags, baseUrl, state.frameworkId, deps.ha),
     appVersion: (id, v) => repo.appVersion(id, v),
     appVersions: (id) => repo.appVersions(id),
   });
@@ -99,7 +103,7 @@ export async function startApps(flags: FlagValues, deps: { clock?: Clock; logger
   const info: FrameworkInfoJson = {
     user: str(flags, 'mesos_user') ?? currentUser(),
     name: str(flags, 'framework_name') ?? 'marathon',
-    roles: [str(flags, 'mesos_role') ?? '*'],
+    roles: frameworkRoles(state.mesosRole, state.apps.values()),
     failover_timeout: num(flags, 'failover_timeout') ?? 604800,
     checkpoint: true,
     hostname,
@@ -107,6 +111,8 @@ export async function startApps(flags: FlagValues, deps: { clock?: Clock; logger
     capabilities: [{ type: 'MULTI_ROLE' }],
     ...(state.frameworkId !== undefined ? { id: { value: state.frameworkId } } : {}),
   };
+  const schedEvents = schedulerEvents(state.events);
+  const syncRoles = roleSync(client, info, log);
   void client
     .subscribe(info, {
       onSubscribed: (s) =>
@@ -117,12 +123,15 @@ export async function startApps(flags: FlagValues, deps: { clock?: Clock; logger
           }
           const known = [...state.instances.values()].filter((i) => i.state !== 'SCHEDULED').map((i) => ({ taskId: i.taskId, ...(i.agentId !== undefined ? { agentId: i.agentId } : {}) }));
           if (known.length > 0) await client.reconcile(known).catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'reconcile failed'));
-          state.events.publish('scheduler_registered_event', { frameworkId: s.frameworkId, master });
+          schedEvents.subscribed(s.frameworkId, s.masterInfo);
           log.info({ frameworkId: s.frameworkId }, 'apps framework subscribed');
         }),
       onOffers: (offers) => runtime.onOffers(offers),
-      onUpdate: (status) => runtime.onUpdate(status),
+      // Not awaited: updates that arrive meanwhile are then handled (stored, acknowledged) as one batch.
+      onUpdate: (status) => runtime.enqueueUpdate(status),
       onError: (message) => log.error({ message }, 'apps framework removed by the master'),
+      onDisconnected: () => schedEvents.disconnected(),
+      onMessage: (agentId, executorId, data) => schedEvents.message(agentId, executorId, data),
     })
     .catch((e: unknown) => log.error({ err: errorMessage(e) }, 'apps framework subscription failed'));
 
@@ -131,6 +140,7 @@ export async function startApps(flags: FlagValues, deps: { clock?: Clock; logger
     runtime.tick().catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'apps tick failed'));
     void Promise.all(health.tick());
     void Promise.all(readiness.tick());
+    void syncRoles(frameworkRoles(state.mesosRole, state.apps.values()));
   });
 
   return {

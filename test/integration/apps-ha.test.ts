@@ -85,8 +85,13 @@ describe('agora apps --zk', () => {
     }, { timeoutMs: 20_000, what: 'both nodes agree on a leader' });
     const [leader, standby] = elected === a.hostPort ? [a, b] : [b, a];
     expect(elected).toBe(leader.hostPort);
-    const info = await getJson<{ leader: string }>(`${standby.url}/v2/info`);
+    const info = await getJson<{ leader: string; marathon_config: { ha: boolean }; zookeeper_config: Record<string, unknown>; http_config: { http_port: number } }>(`${standby.url}/v2/info`);
     expect(info.leader).toBe(leader.hostPort);
+    // HA mode is described as such (spec §3.10), and leader and standby answer the same document.
+    expect(info.marathon_config.ha).toBe(true);
+    expect(info.zookeeper_config).toMatchObject({ zk: zkUrl, zk_session_timeout: 2000 });
+    expect(info.http_config.http_port).toBe(Number(leader.hostPort.split(':')[1]));
+    expect(await getJson(`${leader.url}/v2/info`)).toEqual(info);
 
     // The standby's event stream is the leader's, followed by the `eventsource` package.
     const seen: string[] = [];

@@ -1,8 +1,11 @@
 /**
  * `agora apps` against a real master and agents: create an app of 2 instances, see them running through
- * /v2/apps/{id}/tasks, scale to 3 then 1, delete it (no task left on the master); then a health-checked app
- * survives a kill -9 of agora apps, gets a killed task replaced and a rolling restart within its capacity.
+ * /v2/apps/{id}/tasks, scale to 3 then 1, delete it (no task left on the master), and an app of an enforceRole
+ * group runs in the group's role, added to the framework's roles; then a health-checked app
+ * survives a kill -9 of agora apps, gets a killed task replaced (its events, health_status_changed_event
+ * included, seen by an SSE client) and a rolling restart within its capacity.
  */
+import { EventSource } from 'eventsource';
 import { describe, expect, it } from 'vitest';
 import { useCleanup } from '../helpers/cleanup.js';
 import { freePort, getJson, isHealthy, rawRequest, spawnAgora, startCluster, tempDir, waitFor, type Daemon } from '../helpers/index.js';
@@ -98,6 +101,17 @@ describe('agora apps with a real master and agent', () => {
       return fw !== undefined && fw.tasks.filter((t) => t.state !== 'TASK_KILLED' && t.state !== 'TASK_FINISHED').length === 0;
     }, { timeoutMs: 20_000, what: 'no task of the app left on the master' });
     expect((await send('GET', `${url}/v2/tasks`)).json).toEqual({ tasks: [] });
+
+    // An app in an enforceRole group gets the group's role, and the framework subscribes to it (UPDATE_FRAMEWORK).
+    expect((await send('POST', `${url}/v2/groups`, { id: '/dev', enforceRole: true, apps: [{ id: 'r', cmd: 'sleep 1000', cpus: 0.1, mem: 16 }] })).status).toBe(201);
+    expect(((await getJson<{ app: { role: string } }>(`${url}/v2/apps/dev/r`)).app.role)).toBe('dev');
+    await waitRunning(url, '/dev/r', 1);
+    await waitFor(async () => {
+      const state = await getJson<{ frameworks: { name: string; roles?: string[] }[] }>(`${master.url}/master/state`);
+      return state.frameworks.find((f) => f.name === 'marathon')?.roles?.includes('dev') === true;
+    }, { timeoutMs: 10_000, what: 'framework roles include dev' });
+    expect((await send('DELETE', `${url}/v2/groups/dev?force=true`)).status).toBe(200);
+    await waitFor(async () => (await getJson<{ tasks: unknown[] }>(`${url}/v2/tasks`)).tasks.length === 0, { timeoutMs: 20_000, what: 'the group app stopped' });
   }, 60_000);
 
   it('health-checked app on 2 agents: survives a kill -9 of agora apps, replaces a killed task, rolls a command change within minimumHealthCapacity', async () => {
@@ -122,12 +136,28 @@ describe('agora apps with a real master and agent', () => {
     const onMaster = state.frameworks.find((f) => f.name === 'marathon')?.tasks ?? [];
     expect(onMaster.filter((t) => t.state === 'TASK_RUNNING').map((t) => t.id).sort()).toEqual(before);
 
-    // A killed task is replaced.
-    expect((await send('DELETE', `${url}/v2/apps${id}/tasks/${before[0] ?? ''}`)).status).toBe(200);
-    await waitFor(async () => {
-      const a = await appNow();
-      return a.tasksHealthy === 3 && !a.tasks.some((t) => t.id === before[0]);
-    }, { timeoutMs: 20_000, what: 'replacement healthy' });
+    // A killed task is replaced; an SSE client (the `eventsource` package the Marathon JS clients use) sees
+    // the kill, the replacement scheduled, and its health flip to alive (spec §4.13).
+    const seen: { type: string; data: Record<string, unknown> }[] = [];
+    const es = new EventSource(`${url}/v2/events`);
+    try {
+      for (const type of ['status_update_event', 'instance_changed_event', 'health_status_changed_event']) {
+        es.addEventListener(type, (e) => seen.push({ type, data: JSON.parse(String(e.data)) as Record<string, unknown> }));
+      }
+      await waitFor(() => es.readyState === EventSource.OPEN, { timeoutMs: 10_000, what: 'event stream open' });
+      expect((await send('DELETE', `${url}/v2/apps${id}/tasks/${before[0] ?? ''}`)).status).toBe(200);
+      await waitFor(async () => {
+        const a = await appNow();
+        return a.tasksHealthy === 3 && !a.tasks.some((t) => t.id === before[0]);
+      }, { timeoutMs: 20_000, what: 'replacement healthy' });
+      const replacement = (await appNow()).tasks.find((t) => !before.includes(t.id))?.id.replace(/\._app\.\d+$/, '');
+      await waitFor(() => seen.some((e) => e.type === 'health_status_changed_event' && e.data['instanceId'] === replacement && e.data['alive'] === true), { timeoutMs: 10_000, what: 'health_status_changed_event over SSE' });
+      expect(seen.find((e) => e.type === 'health_status_changed_event')?.data).toMatchObject({ appId: id, alive: true, eventType: 'health_status_changed_event' });
+      expect(seen.some((e) => e.type === 'status_update_event' && e.data['taskId'] === before[0] && e.data['taskStatus'] === 'TASK_KILLED')).toBe(true);
+      expect(seen.some((e) => e.type === 'instance_changed_event' && e.data['instanceId'] === replacement && e.data['condition'] === 'Scheduled')).toBe(true);
+    } finally {
+      es.close();
+    }
 
     const old = (await appNow()).tasks.map((t) => t.id);
     expect((await send('PUT', `${url}/v2/apps${id}`, { cmd: server('v2') })).status).toBe(200);

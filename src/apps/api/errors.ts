@@ -62,3 +62,8 @@ export function groupDetails(list: readonly { path: string; error: string }[]): 
   }
   return [...byPath].map(([path, errors]) => ({ path, errors }));
 }
+
+/** 403 when a change would start more than `--max_running_deployments` deployments (spec §1.5). */
+export function tooManyDeployments(max: number): ApiError {
+  return new ApiError(403, { message: `Max number (${max}) of running deployments is achieved. Wait for existing deployments to complete or cancel them, or raise --max_running_deployments.` });
+}

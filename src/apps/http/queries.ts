@@ -5,21 +5,25 @@ import { delayLeft } from '../reconcile/backoff.js';
 import { deploymentJson } from '../deploy/deployment.js';
 import { appInfoJson, isLaunched, queueItemJson, taskJson } from '../service/views.js';
 import type { AppsState } from '../service/state.js';
+import { taskStatsJson } from '../service/task-stats.js';
 
 export class AppsQueries {
   constructor(private readonly state: AppsState) {}
 
-  /** AppInfo with `embed` extras: tasks (also by `failures`), lastTaskFailure, readiness (spec §2.1.2). */
+  /** AppInfo with `embed` extras: tasks (also by `failures`), lastTaskFailure, readiness, taskStats (spec §2.1.2). */
   appInfo(app: AppDefinition, withTasks: boolean, embeds: readonly string[] = []): Record<string, unknown> {
     const failure = this.state.failures.get(app.id);
-    return appInfoJson(app, {
-      instances: this.state.instancesOf(app.id),
+    const instances = this.state.instancesOf(app.id);
+    const info = appInfoJson(app, {
+      instances,
       deploymentIds: this.state.deploymentsOf(app.id).map((d) => d.id),
       withTasks,
       withFailure: withTasks || embeds.includes('lastTaskFailure'),
       ...(embeds.includes('readiness') ? { readinessCheckResults: this.readinessResults(app.id) } : {}),
       ...(failure !== undefined ? { lastTaskFailure: failure } : {}),
     });
+    if (embeds.includes('taskStats')) info['tasksStats'] = taskStatsJson(app, instances, this.state.clock.now());
+    return info;
   }
 
   /** `GET /v2/apps` filters: id and cmd are case-insensitive substrings; label supports `key` and `key==value`. */

@@ -8,6 +8,7 @@ import { AppListSchema, AppSchema, type AppBody } from '../api/app-schema.js';
 import { ApiError, appNotFound, notValid, shapeError } from '../api/errors.js';
 import { checkShape, parseJsonBody } from '../model/decode.js';
 import { normalizeApp } from '../model/normalize.js';
+import { defaultRoleFor } from '../model/role.js';
 import { canonicalId } from '../model/path-id.js';
 import { appJson, timestamp, type AppDefinition } from '../model/app.js';
 import type { AppChanges, ChangeResult } from '../service/app-changes.js';
@@ -86,6 +87,8 @@ export function registerRoutes(root: FastifyInstance, d: RouteDeps): void {
 }
 
 function routes(app: FastifyInstance, d: RouteDeps): void {
+  // Apps that name no role get their top-level group's (enforceRole) or --mesos_role (Marathon 1.9+).
+  const defaultRole = (id: string): string => defaultRoleFor(id, d.state.groups, d.state.mesosRole);
   app.setErrorHandler((err: unknown, req, reply) => {
     // An app write refused by the root-group update (locked, exists) is a failed group change upstream
     // (spec §4.13); group writes publish their own.
@@ -148,7 +151,7 @@ function routes(app: FastifyInstance, d: RouteDeps): void {
   });
 
   app.post('/v2/apps', async (req, reply) => {
-    const next = normalizeApp(appBody(req));
+    const next = normalizeApp(appBody(req), { defaultRole });
     const r = await d.changes.upsert(next, { force: bool(qs(req), 'force', false), mustNotExist: true, onStored: apiPost(d, req) });
     const created = r.app as AppDefinition;
     return reply
@@ -168,7 +171,7 @@ function routes(app: FastifyInstance, d: RouteDeps): void {
       const current = d.state.apps.get(id);
       if (patch && current === undefined) throw appNotFound(id);
       const partial = patch || bool(q, 'partialUpdate', true);
-      return normalizeApp(body, { pathId: id, ...(partial && current !== undefined ? { base: current } : {}) });
+      return normalizeApp(body, { pathId: id, defaultRole, ...(partial && current !== undefined ? { base: current } : {}) });
     });
     // One root change and one plan for all of them, as upstream (ADR 0044).
     const r = await groups.updateApps(nexts, bool(q, 'force', false), apiPost(d, req));
@@ -195,7 +198,7 @@ function routes(app: FastifyInstance, d: RouteDeps): void {
     const current = d.state.apps.get(id);
     if (suffix.length === 0) {
       if (current === undefined) throw appNotFound(id);
-      return { app: d.queries.appInfo(current, true) };
+      return { app: d.queries.appInfo(current, true, many(qs(req), 'embed').map((e) => e.replace(/^(apps\.|app\.)/, ''))) };
     }
     if (current === undefined) throw appNotFound(id);
     if (suffix[0] === 'tasks' && suffix.length === 1) return { tasks: d.queries.appTasks(id) };
@@ -223,7 +226,7 @@ function routes(app: FastifyInstance, d: RouteDeps): void {
       next = stored;
     } else {
       const partial = bool(q, 'partialUpdate', true);
-      next = normalizeApp(body, { pathId: id, ...(partial && current !== undefined ? { base: current } : {}) });
+      next = normalizeApp(body, { pathId: id, defaultRole, ...(partial && current !== undefined ? { base: current } : {}) });
     }
     const r = await d.changes.upsert(next, { force: bool(q, 'force', false), mustNotExist: false, onStored: apiPost(d, req) });
     if (r.created) reply.header('Location', `${d.baseUrl()}${id}`);

@@ -9,6 +9,7 @@ import { AppSchema } from '../api/app-schema.js';
 import { notValid } from '../api/errors.js';
 import type { AppDefinition } from './app.js';
 import { normalizeApp } from './normalize.js';
+import { defaultRoleFor } from './role.js';
 import { appIdErrors, canonicalId } from './path-id.js';
 import { scaledInstances, type GroupMeta } from '../deploy/group-plan.js';
 
@@ -79,8 +80,8 @@ export function removeSubtree(root: Root, id: string): void {
   for (const g of [...root.groups.keys()]) if (g !== '/' && (g === id || isUnder(g, id))) root.groups.delete(g);
 }
 
-/** Applies a scaleBy or structural GroupUpdate at `groupId` to `root` (mutated). */
-export function applyGroupUpdate(root: Root, groupId: string, body: GroupBody): void {
+/** Applies a scaleBy or structural GroupUpdate at `groupId` to `root` (mutated); new apps get their default role. */
+export function applyGroupUpdate(root: Root, groupId: string, body: GroupBody, mesosRole = '*'): void {
   if (body.scaleBy !== undefined) {
     for (const a of [...root.apps.values()]) if (isUnder(a.id, groupId)) root.apps.set(a.id, { ...a, instances: scaledInstances(a.instances, body.scaleBy) });
     return;
@@ -99,14 +100,16 @@ export function applyGroupUpdate(root: Root, groupId: string, body: GroupBody): 
       const id = canonicalId(raw.id ?? '', groupId);
       wanted.add(id);
       const current = root.apps.get(id);
-      root.apps.set(id, normalizeApp({ ...raw, id }, current !== undefined ? { base: current } : {}));
+      // The group attributes of this very update count (a new group created with enforceRole and its apps).
+      const defaultRole = defaultRoleFor(id, root.groups, mesosRole);
+      root.apps.set(id, normalizeApp({ ...raw, id }, current !== undefined ? { base: current, defaultRole } : { defaultRole }));
     }
     for (const a of [...root.apps.keys()]) if (parentOf(a) === groupId && !wanted.has(a)) root.apps.delete(a);
   }
   if (body.groups !== undefined) {
     const listed = body.groups.map((g) => canonicalId(g.id ?? '', groupId));
     for (const c of childGroups(root, groupId)) if (!listed.includes(c)) removeSubtree(root, c);
-    body.groups.forEach((child, i) => applyGroupUpdate(root, listed[i] ?? groupId, child));
+    body.groups.forEach((child, i) => applyGroupUpdate(root, listed[i] ?? groupId, child, mesosRole));
   }
 }
 

@@ -17,8 +17,8 @@ export interface NormalizeOptions {
   readonly pathId?: string;
   /** Existing app whose values fill absent fields (partial update). */
   readonly base?: AppDefinition;
-  /** Default role (`--mesos_role`). */
-  readonly defaultRole?: string;
+  /** Role of an app that names none and has no base: fixed (`--mesos_role`), or per app id (model/role.ts). */
+  readonly defaultRole?: string | ((appId: string) => string);
 }
 
 type Violation = { path: string; error: string };
@@ -190,7 +190,7 @@ export function normalizeApp(body: AppBody, opts: NormalizeOptions = {}): AppDef
     labels: body.labels ?? b?.labels ?? {},
     constraints: rawConstraints.map(normalizeConstraint),
     ...(roles !== undefined ? { acceptedResourceRoles: roles } : {}),
-    role: body.role ?? b?.role ?? opts.defaultRole ?? '*',
+    role: body.role ?? b?.role ?? (typeof opts.defaultRole === 'function' ? opts.defaultRole(id) : opts.defaultRole) ?? '*',
     portDefinitions,
     requirePorts: body.requirePorts ?? b?.requirePorts ?? false,
     healthChecks,

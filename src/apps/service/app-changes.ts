@@ -4,7 +4,7 @@
  * stored before the caller gets the deploymentResult. Instances follow from the reconciler afterwards.
  */
 import { newUuid } from '../../core/ids.js';
-import { ApiError, appExists, appLocked, appNotFound } from '../api/errors.js';
+import { ApiError, appExists, appLocked, appNotFound, tooManyDeployments } from '../api/errors.js';
 import type { Instance } from '../model/instance.js';
 import { isUpgrade, timestamp, type AppDefinition } from '../model/app.js';
 import { currentActions, planJson, planSteps, type Deployment } from '../deploy/deployment.js';
@@ -37,12 +37,15 @@ export class AppChanges {
 
   /**
    * 409 when a running deployment touches any of the apps (spec §4.2.2); with force those deployments are
-   * cancelled where they stand (deployment_step_failure + deployment_failed). Call inside serial.
+   * cancelled where they stand (deployment_step_failure + deployment_failed). 403 when the new deployment the
+   * caller starts next would exceed `--max_running_deployments`. Call inside serial, before any write.
    */
   async unlockUnserialized(appIds: readonly string[], force: boolean): Promise<void> {
     const running = [...new Set(appIds.flatMap((id) => this.state.deploymentsOf(id)))];
-    if (running.length === 0) return;
-    if (!force) throw appLocked(running.map((d) => d.id));
+    if (running.length > 0 && !force) throw appLocked(running.map((d) => d.id));
+    // Every caller starts one deployment next; the ones a forced change cancels make room for it.
+    const max = this.state.maxRunningDeployments;
+    if (this.state.deployments.size - running.length >= max) throw tooManyDeployments(max);
     for (const d of running) {
       await this.state.removeDeployment(d.id);
       const plan = planJson(d);

@@ -53,7 +53,7 @@ export class GroupChanges {
         for (const a of snap.apps) if (isUnder(a.id, groupId)) target.apps.set(a.id, a);
         for (const g of snap.groups) if (g.id === groupId || isUnder(g.id, groupId)) target.groups.set(g.id, g);
       } else {
-        applyGroupUpdate(target, groupId, body);
+        applyGroupUpdate(target, groupId, body, this.state.mesosRole);
       }
       return this.commit(target, { ...opts, groupId });
     });

@@ -25,6 +25,7 @@ import type { Driver } from './driver.js';
 import type { AppsState } from './state.js';
 import { isHeld } from '../deploy/deployment.js';
 import { advanceDeployments } from './deployment-progress.js';
+import { UpdateBatcher } from './update-batch.js';
 import { publishHealthChange, publishUnknownTerminated } from '../events/catalog.js';
 
 /** Terminal states that lengthen the launch delay (TASK_KILLED does not, spec §4.7). */
@@ -84,17 +85,23 @@ export class AppsRuntime {
       await this.state.removeInstance(i);
       await this.sendKill(i);
     }
-    for (const id of cmds.kill) await this.decommissionUnserialized(id);
+    await this.decommissionManyUnserialized(cmds.kill);
     if (app === undefined || cmds.launch <= 0) return;
     const now = this.state.clock.now();
+    const scheduled: Instance[] = [];
     for (let k = 0; k < cmds.launch; k++) {
       const instanceId = instanceIdFor(app.id, this.uuid());
-      await this.state.saveInstance({
+      scheduled.push({
         instanceId, taskId: taskIdFor(instanceId), appId: app.id, appVersion: app.version, configVersion: configVersionOf(app),
         state: 'SCHEDULED', goal: 'running', scheduledAt: now, ports: [],
       });
     }
+    // One durable batch (was one Store write, i.e. one fsync, per instance).
+    await this.state.saveInstances(scheduled);
     this.needRevive = true;
+    // Revive now rather than at the next tick (still at most once per --min_revive_offers_interval): the
+    // agents' offers were likely declined with a long filter while nothing waited.
+    void this.maybeRevive(now);
   }
 
   /** Kills (or drops, when only scheduled) one instance; call inside serial. */
@@ -107,6 +114,24 @@ export class AppsRuntime {
     }
     await this.state.saveInstance({ ...i, goal: 'decommissioned', killSentAt: this.state.clock.now() });
     await this.sendKill(i);
+  }
+
+  /**
+   * decommissionUnserialized for many: the goal changes are stored as one batch, then the kills are sent
+   * together (scaling 1,000 instances down took one Store write and one KILL round trip each, in turn).
+   */
+  private async decommissionManyUnserialized(instanceIds: readonly string[]): Promise<void> {
+    const now = this.state.clock.now();
+    const killed: Instance[] = [];
+    for (const id of instanceIds) {
+      const i = this.state.instances.get(id);
+      if (i === undefined) continue;
+      if (i.state === 'SCHEDULED') await this.state.removeInstance(i);
+      else killed.push({ ...i, goal: 'decommissioned', killSentAt: now });
+    }
+    if (killed.length === 0) return;
+    await this.state.saveInstances(killed);
+    await Promise.all(killed.map((i) => this.sendKill(i)));
   }
 
   private async sendKill(i: Instance): Promise<void> {
@@ -134,12 +159,21 @@ export class AppsRuntime {
     return this.state.instancesOf(appId).filter((i) => i.fields !== undefined && i.goal === 'running').map((i) => i.fields ?? {});
   }
 
-  /** OFFERS: matches ready instances (≤ maxInstancesPerOffer per offer), launches or declines each offer. */
+  /**
+   * OFFERS: matches ready instances (≤ maxInstancesPerOffer per offer), stores every staged instance of the
+   * round in one durable batch, then launches (one ACCEPT per offer, sent together, not awaited) and
+   * declines the rest.
+   */
   onOffers(offers: readonly OfferJson[]): Promise<void> {
     return this.state.serial(async () => {
       const now = this.state.clock.now();
       const waiting = this.ready(now);
       const decline: string[] = [];
+      // Fields of each app's placed instances, computed once per round and extended as instances are staged.
+      const placedByApp = new Map<string, PlacedFields[]>();
+      const taken = new Set<string>();
+      const staged: Instance[] = [];
+      const launches: { offerId: string; tasks: TaskInfoJson[]; launched: Instance[] }[] = [];
       for (const offer of offers) {
         const slot = slotOf(offer);
         const tasks: TaskInfoJson[] = [];
@@ -147,10 +181,13 @@ export class AppsRuntime {
         const blockedApps = new Set<string>();
         for (const inst of waiting) {
           if (tasks.length >= this.opts.maxInstancesPerOffer) break;
-          if (inst.state !== 'SCHEDULED' || blockedApps.has(inst.appId) || launched.includes(inst)) continue;
+          if (taken.has(inst.instanceId) || blockedApps.has(inst.appId)) continue;
           const app = this.state.apps.get(inst.appId) as AppDefinition;
-          // Instances staged earlier in this round are already in the state, with their fields.
-          const placed = this.placedFields(app.id);
+          let placed = placedByApp.get(app.id);
+          if (placed === undefined) {
+            placed = this.placedFields(app.id);
+            placedByApp.set(app.id, placed);
+          }
           const res = placeInSlot({ app, placed }, slot, this.rng);
           if (!res.ok) {
             recordRejected(this.state.summaryOf(app.id), res.reason, now);
@@ -160,26 +197,25 @@ export class AppsRuntime {
           recordUsed(this.state.summaryOf(app.id), now);
           tasks.push(buildTaskInfo(app, inst.taskId, slot.agentId, slot.hostname, res.resources, res.hostPorts));
           launched.push(inst);
-          const staged: Instance = { ...inst, state: 'TASK_STAGING', agentId: slot.agentId, host: slot.hostname, ports: res.hostPorts, fields: slot.fields, stagedAt: now };
-          await this.state.saveInstance(staged);
+          taken.add(inst.instanceId);
+          placed.push(slot.fields);
+          staged.push({ ...inst, state: 'TASK_STAGING', agentId: slot.agentId, host: slot.hostname, ports: res.hostPorts, fields: slot.fields, stagedAt: now });
         }
-        if (tasks.length === 0) {
-          decline.push(offer.id.value);
-          continue;
-        }
-        for (const l of launched) waiting.splice(waiting.indexOf(l), 1);
-        // With instances still waiting, the rest of this offer must come back at the next allocation, not
-        // after the master's default 5 s refuse filter (that turned a 40-instance scale-up into 35 s).
-        const stillWaiting = waiting.some((i) => i.state === 'SCHEDULED');
-        try {
-          await this.driver.launch([offer.id.value], tasks, stillWaiting ? { refuse_seconds: 0 } : undefined);
-        } catch (e: unknown) {
-          this.log.warn({ err: errorMessage(e), offer: offer.id.value }, 'launch failed; instances rescheduled');
-          for (const l of launched) {
-            const cur = this.state.instances.get(l.instanceId);
-            if (cur !== undefined) await this.state.saveInstance({ ...cur, state: 'SCHEDULED', ports: [] });
-          }
-        }
+        if (tasks.length === 0) decline.push(offer.id.value);
+        else launches.push({ offerId: offer.id.value, tasks, launched });
+      }
+      // Durable before any ACCEPT leaves (a crash then finds them staging and reconciles them).
+      await this.state.saveInstances(staged);
+      // With instances still waiting, the rest of these offers must come back at the next allocation, not
+      // after the master's default 5 s refuse filter (that turned a 40-instance scale-up into 35 s).
+      const stillWaiting = waiting.some((i) => !taken.has(i.instanceId));
+      // The ACCEPTs are not awaited here: the master's answer takes as long as its handling of every task,
+      // and status updates (already arriving) must not wait behind it. A failed ACCEPT reschedules later.
+      for (const l of launches) {
+        void this.driver.launch([l.offerId], l.tasks, stillWaiting ? { refuse_seconds: 0 } : undefined).catch((e: unknown) => {
+          this.log.warn({ err: errorMessage(e), offer: l.offerId }, 'launch failed; instances rescheduled');
+          void this.state.serial(() => this.rescheduleUnserialized(l.launched)).catch((e2: unknown) => this.log.warn({ err: errorMessage(e2) }, 'reschedule failed'));
+        });
       }
       if (decline.length > 0) {
         try {
@@ -191,66 +227,105 @@ export class AppsRuntime {
     });
   }
 
-  /** UPDATE: tracks the task's state; terminal or lost instances are expunged (and replaced by reconcile). */
-  onUpdate(status: TaskStatusJson): Promise<void> {
-    return this.state.serial(async () => {
-      const now = this.state.clock.now();
-      const iid = this.state.byTask.get(status.task_id.value);
-      const inst = iid === undefined ? undefined : this.state.instances.get(iid);
-      const gone = isTerminalState(status.state) || GONE_STATES.has(status.state);
-      if (inst !== undefined) {
-        this.state.events.publish('status_update_event', {
-          slaveId: status.agent_id?.value ?? inst.agentId ?? '', taskId: inst.taskId, taskStatus: status.state, message: status.message ?? '',
-          appId: inst.appId, host: inst.host ?? '', ipAddresses: [], ports: inst.ports, version: inst.appVersion,
-        });
-        this.state.events.publish('instance_changed_event', {
-          instanceId: inst.instanceId, condition: conditionOf(status.state), runSpecId: inst.appId,
-          agentId: inst.agentId ?? null, host: inst.host ?? null, runSpecVersion: inst.appVersion,
-        });
-      }
-      if (inst === undefined) {
-        // A task this framework no longer wants (e.g. expunged while unreachable): make sure it dies.
-        if (!gone) await this.driver.kill(status.task_id.value, status.agent_id?.value).catch(() => undefined);
-        else publishUnknownTerminated(this.state.events, status.task_id.value, conditionOf(status.state));
-      } else if (
-        gone && inst.goal === 'running' && keepsUnreachable(this.state.apps.get(inst.appId)) &&
-        (status.state === 'TASK_UNREACHABLE' || UNREACHABLE_REASONS.has(status.reason ?? ''))
-      ) {
-        if (inst.unreachableSince === undefined) await this.state.saveInstance({ ...inst, state: 'TASK_UNREACHABLE', unreachableSince: now });
-        await this.reconcileUnserialized(inst.appId);
-      } else if (gone) {
-        const app = this.state.apps.get(inst.appId);
-        if (status.state !== 'TASK_KILLED' && status.state !== 'TASK_FINISHED') {
-          this.state.failures.set(inst.appId, {
-            appId: inst.appId, host: inst.host ?? '', message: status.message ?? '', state: status.state, taskId: inst.taskId,
-            timestamp: timestamp(now), version: inst.appVersion, ...(inst.agentId !== undefined ? { slaveId: inst.agentId } : {}),
-          });
-        }
-        if (app !== undefined && inst.goal === 'running' && BACKOFF_STATES.has(status.state) && inst.configVersion === configVersionOf(app)) {
-          this.state.delays.set(app.id, delayAfterFailure(this.state.delays.get(app.id), app, configVersionOf(app), now));
-        }
-        await this.state.removeInstance(inst);
-        await this.reconcileUnserialized(inst.appId);
-      } else {
-        const health = this.mesosHealth(inst, status, now);
-        if (status.state !== inst.state || health !== inst.health) {
-          const { unreachableSince: _back, ...rest } = inst;
-          await this.state.saveInstance({
-            ...rest,
-            state: status.state,
-            ...(status.state === 'TASK_RUNNING' && inst.startedAt === undefined ? { startedAt: now } : {}),
-            ...(status.message !== undefined ? { message: status.message } : {}),
-            ...(status.agent_id !== undefined ? { agentId: status.agent_id.value } : {}),
-            ...(health !== undefined ? { health } : {}),
-          });
-        }
-      }
+  /** Instances whose ACCEPT failed go back to SCHEDULED, unless an update has moved them on meanwhile. */
+  private async rescheduleUnserialized(launched: readonly Instance[]): Promise<void> {
+    const back: Instance[] = [];
+    for (const l of launched) {
+      const cur = this.state.instances.get(l.instanceId);
+      if (cur !== undefined && cur.state === 'TASK_STAGING') back.push({ ...cur, state: 'SCHEDULED', ports: [] });
+    }
+    if (back.length > 0) await this.state.saveInstances(back);
+  }
+
+  private readonly updates = new UpdateBatcher({
+    serial: (drain) => this.state.serial(drain),
+    apply: (status, deferred, flush) => this.applyUpdate(status, deferred, flush),
+    save: (list) => this.state.saveInstances(list),
+    // A deployment is done as soon as its app has converged, not at the next tick (up to --tick_interval later).
+    afterSaved: async () => {
+      if (this.state.deployments.size > 0) await this.advanceDeploymentsUnserialized();
+    },
+    acknowledge: async (status) => {
       try {
         await this.driver.acknowledgeUpdate(status);
       } catch (e: unknown) {
         this.log.warn({ err: errorMessage(e), taskId: status.task_id.value }, 'acknowledge failed');
       }
-    });
+    },
+  });
+
+  /**
+   * UPDATE: tracks the task's state; terminal or lost instances are expunged (and replaced by reconcile).
+   * Resolves once the update is durably applied and acknowledged. Updates that arrive while earlier work
+   * runs are handled together (./update-batch.ts): plain changes stored as one batch, acknowledged after it.
+   */
+  onUpdate(status: TaskStatusJson): Promise<void> {
+    return this.updates.push(status);
+  }
+
+  /** For the scheduler client: queues the update without holding up the event stream (errors are logged). */
+  enqueueUpdate(status: TaskStatusJson): void {
+    this.onUpdate(status).catch((e: unknown) => this.log.warn({ err: errorMessage(e), taskId: status.task_id.value }, 'status update not applied; the agent will resend it'));
+  }
+
+  /**
+   * One update of a batch. A plain state change is put in `deferred` (stored by the batch's flush); any
+   * other outcome first flushes what is deferred, then changes the state as before.
+   */
+  private async applyUpdate(status: TaskStatusJson, deferred: Map<string, Instance>, flush: () => Promise<void>): Promise<void> {
+    const now = this.state.clock.now();
+    const iid = this.state.byTask.get(status.task_id.value);
+    const inst = iid === undefined ? undefined : (deferred.get(iid) ?? this.state.instances.get(iid));
+    const gone = isTerminalState(status.state) || GONE_STATES.has(status.state);
+    if (inst !== undefined) {
+      this.state.events.publish('status_update_event', {
+        slaveId: status.agent_id?.value ?? inst.agentId ?? '', taskId: inst.taskId, taskStatus: status.state, message: status.message ?? '',
+        appId: inst.appId, host: inst.host ?? '', ipAddresses: [], ports: inst.ports, version: inst.appVersion,
+      });
+      this.state.events.publish('instance_changed_event', {
+        instanceId: inst.instanceId, condition: conditionOf(status.state), runSpecId: inst.appId,
+        agentId: inst.agentId ?? null, host: inst.host ?? null, runSpecVersion: inst.appVersion,
+      });
+    }
+    const plain = inst !== undefined && !gone;
+    if (!plain) await flush();
+    if (inst === undefined) {
+      // A task this framework no longer wants (e.g. expunged while unreachable): make sure it dies.
+      if (!gone) await this.driver.kill(status.task_id.value, status.agent_id?.value).catch(() => undefined);
+      else publishUnknownTerminated(this.state.events, status.task_id.value, conditionOf(status.state));
+    } else if (
+      gone && inst.goal === 'running' && keepsUnreachable(this.state.apps.get(inst.appId)) &&
+      (status.state === 'TASK_UNREACHABLE' || UNREACHABLE_REASONS.has(status.reason ?? ''))
+    ) {
+      if (inst.unreachableSince === undefined) await this.state.saveInstance({ ...inst, state: 'TASK_UNREACHABLE', unreachableSince: now });
+      await this.reconcileUnserialized(inst.appId);
+    } else if (gone) {
+      const app = this.state.apps.get(inst.appId);
+      if (status.state !== 'TASK_KILLED' && status.state !== 'TASK_FINISHED') {
+        this.state.failures.set(inst.appId, {
+          appId: inst.appId, host: inst.host ?? '', message: status.message ?? '', state: status.state, taskId: inst.taskId,
+          timestamp: timestamp(now), version: inst.appVersion, ...(inst.agentId !== undefined ? { slaveId: inst.agentId } : {}),
+        });
+      }
+      if (app !== undefined && inst.goal === 'running' && BACKOFF_STATES.has(status.state) && inst.configVersion === configVersionOf(app)) {
+        this.state.delays.set(app.id, delayAfterFailure(this.state.delays.get(app.id), app, configVersionOf(app), now));
+      }
+      await this.state.removeInstance(inst);
+      await this.reconcileUnserialized(inst.appId);
+    } else {
+      const health = this.mesosHealth(inst, status, now);
+      if (status.state !== inst.state || health !== inst.health) {
+        const { unreachableSince: _back, ...rest } = inst;
+        deferred.set(inst.instanceId, {
+          ...rest,
+          state: status.state,
+          ...(status.state === 'TASK_RUNNING' && inst.startedAt === undefined ? { startedAt: now } : {}),
+          ...(status.message !== undefined ? { message: status.message } : {}),
+          ...(status.agent_id !== undefined ? { agentId: status.agent_id.value } : {}),
+          ...(health !== undefined ? { health } : {}),
+        });
+      }
+    }
   }
 
   /** Periodic work: reconcile every app (and orphans of deleted apps), retry kills, finish deployments, revive. */
@@ -265,11 +340,15 @@ export class AppsRuntime {
           await this.sendKill(i);
         }
       }
-      await advanceDeployments({ state: this.state, converged: (id) => this.converged(id), reconcile: (id) => this.reconcileUnserialized(id) });
+      await this.advanceDeploymentsUnserialized();
       await this.reconcileStale(now);
       if (this.ready(now).length > 0) this.needRevive = true;
       await this.maybeRevive(now);
     });
+  }
+
+  private advanceDeploymentsUnserialized(): Promise<void> {
+    return advanceDeployments({ state: this.state, converged: (id) => this.converged(id), reconcile: (id) => this.reconcileUnserialized(id) });
   }
 
   private lastStaleReconcile = Number.NEGATIVE_INFINITY;

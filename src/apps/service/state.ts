@@ -14,6 +14,7 @@ import { emptySummary, type OffersSummary } from '../placement/reject-summary.js
 import type { AppsRepo } from '../state/repo.js';
 import type { TaskFailure } from './views.js';
 import { EventBus } from '../events/bus.js';
+import { publishInstanceChange } from '../events/catalog.js';
 
 export class AppsState {
   readonly apps = new Map<string, AppDefinition>();
@@ -29,6 +30,10 @@ export class AppsState {
   readonly groups = new Map<string, GroupMeta>();
   readonly groupRepo: GroupRepo;
   frameworkId: string | undefined;
+  /** `--max_running_deployments`: a change that would start one more is refused (403, AppChanges). */
+  maxRunningDeployments = 100;
+  /** `--mesos_role`: the role of apps that name none outside enforceRole groups (model/role.ts). */
+  mesosRole = '*';
   /** Events for `/v2/events`; publishing never fails. */
   readonly events: EventBus;
   private chain: Promise<unknown> = Promise.resolve();
@@ -97,14 +102,27 @@ export class AppsState {
     ids.add(i.instanceId);
   }
 
-  /** Durable, then in memory. */
+  /** Durable, then in memory; instance_changed_event for a new instance, a launch or a goal change. */
   async saveInstance(i: Instance): Promise<void> {
+    const before = this.instances.get(i.instanceId);
     await this.repo.putInstance(i);
     this.setInstanceInMemory(i);
+    publishInstanceChange(this.events, before, i);
+  }
+
+  /** Like saveInstance for several at once: one durable batch (Store.putMany), then each in memory. */
+  async saveInstances(list: readonly Instance[]): Promise<void> {
+    await this.repo.putInstances(list);
+    for (const i of list) {
+      const before = this.instances.get(i.instanceId);
+      this.setInstanceInMemory(i);
+      publishInstanceChange(this.events, before, i);
+    }
   }
 
   async removeInstance(i: Instance): Promise<void> {
     await this.repo.deleteInstance(i.instanceId);
+    publishInstanceChange(this.events, this.instances.get(i.instanceId), undefined);
     this.instances.delete(i.instanceId);
     this.byTask.delete(i.taskId);
     const ids = this.byApp.get(i.appId);

@@ -98,6 +98,24 @@ export class AppsRepo {
     return this.write(`${INSTANCE}${i.instanceId}`, i);
   }
 
+  /**
+   * Stores several instances as one Store transaction (one fsync in SQLite) when the Store has `putMany`
+   * (all or none are written), else one by one; the last of several with one id wins. Launching 1,000 instances took 3,000 fsyncs before.
+   */
+  async putInstances(all: readonly Instance[]): Promise<void> {
+    // One write per instance (the last one given): a key twice in a batch would fail its own version check.
+    const list = [...new Map(all.map((i) => [i.instanceId, i])).values()];
+    if (list.length === 0) return;
+    const putMany = this.store.putMany?.bind(this.store);
+    if (putMany === undefined || list.length === 1) {
+      for (const i of list) await this.putInstance(i);
+      return;
+    }
+    const keys = list.map((i) => `${INSTANCE}${i.instanceId}`);
+    const versions = await putMany(list.map((i, n) => ({ key: keys[n] ?? '', value: jsonBytes(i), expected: this.versions.get(keys[n] ?? '') ?? 'absent' })));
+    keys.forEach((k, n) => this.versions.set(k, versions[n] ?? 0));
+  }
+
   deleteInstance(instanceId: string): Promise<void> {
     return this.remove(`${INSTANCE}${instanceId}`);
   }

@@ -34,7 +34,7 @@ describe('event catalog (spec §4.13)', () => {
       ['health_status_changed_event', false], ['instance_health_changed_event', false],
     ]);
     expect(health[1]).toMatchObject({ instanceId: inst?.instanceId, runSpecId: '/ev', runSpecVersion: inst?.appVersion });
-    expect(events.find((e) => e.eventType === 'instance_changed_event')).toMatchObject({ instanceId: inst?.instanceId, condition: 'Running', runSpecId: '/ev', host: 'h1' });
+    expect(events.find((e) => e.eventType === 'instance_changed_event' && e['condition'] === 'Running')).toMatchObject({ instanceId: inst?.instanceId, condition: 'Running', runSpecId: '/ev', host: 'h1' });
 
     await h.update('gone_app.instance-1234._app.1', 'TASK_FAILED');
     expect(events.find((e) => e.eventType === 'unknown_instance_terminated_event')).toMatchObject({ instanceId: 'gone_app.instance-1234', runSpecId: '/gone/app', condition: 'Failed' });
