@@ -1,18 +1,22 @@
 /**
  * Child-process entry of a simulated agent fleet (src/simulator) for benchmarks that must not share the
- * master's or the framework's CPU time slice (`npm run bench -- apps`). Options come as JSON in argv[2]
+ * master's or the framework's CPU time slice (`npm run bench -- apps`, `jobs`). Options come as JSON in argv[2]
  * (the serialisable subset of FleetOptions); tasks keep running. It sends {type:'ready', ms} once every agent
  * is registered (or {type:'error', message}); it answers 'stats' with {type:'stats', stats} (fleet counters
- * plus its own event-loop delay, so a saturated fleet is visible) and stops on 'stop' or when the parent goes.
+ * plus its own event-loop delay, so a saturated fleet is visible), follows {type:'leader', url}, and stops on 'stop'
+ * or when the parent goes.
  * Use `startFleetChild` from the parent side.
  */
 import { fork } from 'node:child_process';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { startAgentFleet, type FleetOptions, type FleetStats } from '../src/simulator/index.js';
+import { startAgentFleet, type FleetOptions, type FleetStats, type TaskBehaviour } from '../src/simulator/index.js';
 
 /** What a fleet child can be given (FleetOptions without functions and injected dependencies). */
-export type FleetChildOptions = Pick<FleetOptions, 'master' | 'agents' | 'resources' | 'concurrency' | 'backoffMs' | 'reportHealthy' | 'statusRetryMs'>;
+export type FleetChildOptions = Pick<FleetOptions, 'master' | 'agents' | 'resources' | 'concurrency' | 'backoffMs' | 'reportHealthy' | 'statusRetryMs' | 'finishDelayMs'> & {
+  /** What every task does (FleetOptions.taskBehaviour for all tasks; default 'run'). */
+  readonly behaviour?: TaskBehaviour;
+};
 
 export type FleetChildStats = FleetStats & { readonly loopDelayMaxMs: number; readonly loopDelayP99Ms: number };
 
@@ -21,6 +25,8 @@ export interface FleetChild {
   /** Resolves with ms until every agent registered; rejects if the fleet fails or exits first. */
   readonly ready: Promise<number>;
   stats(): Promise<FleetChildStats>;
+  /** Points the fleet at another master (FleetOptions.master fixed; e.g. a leader found by the parent). */
+  follow(master: string): void;
   /** Asks the child to stop (SIGKILL after 10 s) and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -45,6 +51,7 @@ export function startFleetChild(opts: FleetChildOptions): FleetChild {
         statsWaiters.push(resolve);
         child.send('stats');
       }),
+    follow: (master) => child.send({ type: 'leader', url: master }),
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
@@ -64,11 +71,13 @@ async function childMain(): Promise<void> {
   const start = performance.now();
   const loop = monitorEventLoopDelay({ resolution: 20 });
   loop.enable();
-  const fleet = await startAgentFleet(opts);
+  const { behaviour, ...fleetOpts } = opts;
+  const fleet = await startAgentFleet({ ...fleetOpts, ...(behaviour !== undefined ? { taskBehaviour: () => behaviour } : {}) });
   const stop = (): void => void fleet.stop().finally(() => process.exit(0));
   process.on('message', (m: unknown) => {
     if (m === 'stats') send({ type: 'stats', stats: { ...fleet.stats(), loopDelayMaxMs: Math.round(loop.max / 1e6), loopDelayP99Ms: Math.round(loop.percentile(99) / 1e6) } });
     if (m === 'stop') stop();
+    if (typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'leader') fleet.setMaster(String((m as { url?: unknown }).url));
   });
   process.on('disconnect', stop);
   fleet.ready(600_000).then(

@@ -1,21 +1,20 @@
 /**
  * The real-cluster variant of the jobs lateness bench (`npm run bench -- jobs`): a real `agora master` (child
- * process), a simulated agent fleet (child process, bench/jobs-fleet.ts: tasks run at once, finish 200 ms
+ * process), a simulated agent fleet (child process, bench/fleet-child.ts: tasks run at once, finish 200 ms
  * later) and `agora jobs` in this process (startJobs: the production wiring, SQLite store). `jobs` Chronos
  * jobs `R1/<t>/PT1H` are due at the same instant t; per task, lateness = the agent's TASK_RUNNING timestamp
  * − t (when the task started) and, second, when the framework received that TASK_RUNNING − t.
  */
-import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { TaskStatusJson } from '../src/api/mesos/common.js';
 import { silentLogger } from '../src/core/log.js';
 import { parseJobBody } from '../src/jobs/api/job-input.js';
 import { DEFAULT_JOB_DEFAULTS } from '../src/jobs/api/job-schema.js';
 import { startJobs } from '../src/jobs/index.js';
 import { cleanupAll, startMaster } from '../test/helpers/daemons.js';
+import { startFleetChild } from './fleet-child.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -23,28 +22,13 @@ function pct(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
-async function startFleet(master: string, agents: number): Promise<{ stop: () => Promise<void> }> {
-  const child = fork(fileURLToPath(new URL('./jobs-fleet.ts', import.meta.url)), [JSON.stringify({ master, agents })], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  await new Promise<void>((resolve, reject) => {
-    child.once('message', (m: { type?: string; message?: string }) => (m.type === 'ready' ? resolve() : reject(new Error(m.message ?? 'fleet failed'))));
-    child.once('exit', (code) => reject(new Error(`fleet exited ${code ?? ''}`)));
-  });
-  return {
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.send('stop');
-      await Promise.race([exited, sleep(10_000)]);
-      child.kill('SIGKILL');
-    },
-  };
-}
-
 /** `waves` waves of `jobs` jobs due at one instant each, on `agents` simulated agents (4 cpus, 8 GB each). */
 export async function clusterLateness(jobs: number, waves: number, agents: number): Promise<Record<string, number | string>> {
   const dir = mkdtempSync(join(tmpdir(), 'agora-bench-jobs-cluster-'));
   const master = await startMaster({ name: 'bench-jobs-master', healthTimeoutMs: 60_000 });
-  const fleet = await startFleet(master.hostPort, agents);
+  // Tasks run at once and finish 200 ms later, so every wave finds its resources free again.
+  const fleet = startFleetChild({ master: master.hostPort, agents, behaviour: 'finish', finishDelayMs: 200 });
+  await fleet.ready;
   const running = await startJobs({ master: master.hostPort, work_dir: dir, port: 0, ip: '127.0.0.1' }, { logger: silentLogger() });
   const { engine } = running;
   const agentAt = new Map<string, number>();
