@@ -132,8 +132,8 @@ export function subscribe(m: Master, call: AgentCallJson, res: ServerResponse, r
  * partition-aware frameworks, else TASK_LOST), instead of waiting for it to time out as unreachable.
  */
 function removeReplacedAgent(m: Master, a: Admission): void {
-  for (const old of [...m.agents.values()]) {
-    if (old.id === a.id || old.state === 'gone' || old.ip !== a.ip || old.port !== a.port) continue;
+  for (const old of m.agents.atAddress(a.ip, a.port)) {
+    if (old.id === a.id || old.state === 'gone') continue;
     m.log.warn({ agentId: old.id, newAgentId: a.id, address: `${a.ip}:${a.port}` }, 'a new agent registered at the address of a known one: removing the old agent');
     agentRemoved(m, old, { counter: 'reason_registered', message: `Agent ${old.id} was replaced by agent ${a.id} at ${a.ip}:${a.port} (restarted with a new id, e.g. after a reboot)` });
     m.operatorEvents.agentRemoved(old.id);

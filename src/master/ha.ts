@@ -5,10 +5,11 @@
  * While standing by, the port is served by the standby app (ha-standby.ts): what upstream's non-leading
  * masters serve themselves (spec §1.6: `/health`, `/flags`, `/version`, `/metrics/snapshot` with
  * `master/elected` 0, `/files/*`, `/help`) and 307 to the leader found by the detector for everything else
- * (protocol-relative `Location`), or 503 `No leader elected`. When elected, the standby
- * app is closed and the full master is built (registry recovered from ZooKeeper) and listens on the same
- * port. When leadership is lost, the master stops acting at once (timers and streams closed; its registry
- * writes are fenced by the ZkStore anyway) and the standby app comes back; it contends again as a standby.
+ * (protocol-relative `Location`), or 503 `No leader elected`. When elected, the full master is built
+ * (registry recovered from ZooKeeper) and its app takes over the requests of the same listening server
+ * (ha-front.ts: the port is never closed; calls arriving during recovery are held for the leader, not
+ * refused). When leadership is lost, the master stops acting at once (timers and streams closed; its registry
+ * writes are fenced by the ZkStore anyway) and the standby app answers again; it contends again as a standby.
  */
 import type { FastifyInstance } from 'fastify';
 import type { MasterInfoJson } from '../api/mesos/common.js';
@@ -18,6 +19,7 @@ import type { FlagValues } from '../core/flags.js';
 import { newUuid, type MasterId } from '../core/ids.js';
 import { createLogger } from '../core/log.js';
 import { MESOS_VERSION } from '../core/version.js';
+import { HaFront } from './ha-front.js';
 import { standbyApp } from './ha-standby.js';
 import { buildMaster, masterConfig, type BuiltMaster, type MasterStartDeps, type RunningMaster } from './index.js';
 import { ipToUint32 } from './master.js';
@@ -46,6 +48,7 @@ export async function startHaMaster(flags: FlagValues, deps: MasterStartDeps, po
   const store = await ZkStore.open(url, { sessionTimeoutMs, clock, fence: () => lead.current?.fencePath() });
   const detector = await ZkMasterDetector.start(url, { sessionTimeoutMs, clock });
   let standby: FastifyInstance | undefined;
+  let front: HaFront | undefined;
   let built: BuiltMaster | undefined;
   let stopped = false;
   // Transitions (standby ⇄ leader) run one at a time, in order.
@@ -59,12 +62,14 @@ export async function startHaMaster(flags: FlagValues, deps: MasterStartDeps, po
     const app = standbyApp(detector, flags, masterId, port);
     await app.listen({ host: config.ip, port });
     standby = app;
+    front = new HaFront(app);
   };
   const stopLeader = async (): Promise<void> => {
     const b = built;
     built = undefined;
     if (b === undefined) return;
     await b.master.stop();
+    front?.serveStandby();
     await b.app.close();
   };
 
@@ -75,24 +80,27 @@ export async function startHaMaster(flags: FlagValues, deps: MasterStartDeps, po
     transition(async () => {
       if (stopped || !leadership.isLeader) return;
       logger.info({ masterId }, 'elected leading master: recovering the registry from ZooKeeper');
-      // The standby app keeps the port (answering 503 for ourselves) while the registry is recovered.
+      // The standby app keeps answering GETs (503 for ourselves) while the registry is recovered; calls are
+      // held for the leader so that agents following the election are not turned away and backing off.
+      front?.holdCalls();
       let b: BuiltMaster;
       try {
         b = await buildMaster(flags, port, { ...deps, clock, logger, store, masterId, isLeader: () => leadership.isLeader });
       } catch (e: unknown) {
         logger.error({ err: String(e) }, 'cannot recover the registry: giving up leadership');
+        front?.serveStandby();
         leadership.relinquish('registry recovery failed');
         return;
       }
-      if (!leadership.isLeader || stopped) {
+      if (!leadership.isLeader || stopped || front === undefined) {
+        front?.serveStandby();
         await b.master.stop();
         await b.app.close();
         return;
       }
-      await standby?.close();
-      standby = undefined;
-      await b.app.listen({ host: config.ip, port });
       built = b;
+      logger.info({ masterId, heldCalls: front.heldCount }, 'registry recovered: serving as the leading master');
+      await front.serveLeader(b.app);
       b.master.start();
     });
   leadership.onElected(onElected);
@@ -117,8 +125,10 @@ export async function startHaMaster(flags: FlagValues, deps: MasterStartDeps, po
       await leadership.close();
       await chain;
       await stopLeader();
+      front?.serveStandby();
       await standby?.close();
       standby = undefined;
+      front = undefined;
       await detector.close();
       await store.close();
     },

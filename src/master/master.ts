@@ -24,6 +24,7 @@ import { DurationTimer } from './allocator-metrics.js';
 import { performance } from 'node:perf_hooks';
 import { hasCapability } from './statuses.js';
 import type { AgentRec, FrameworkRec, MasterConfig, OfferRec, TaskRec } from './types.js';
+import { AgentMap } from './agent-map.js';
 import { buildOffer } from './offers.js';
 import { ExecutorBook, type ExecutorRec } from './executors.js';
 import * as lifecycle from './framework-lifecycle.js';
@@ -88,7 +89,7 @@ export class Master {
   readonly removedFrameworkIds = new Set<string>();
   /** FrameworkInfos known from the registry (not yet re-subscribed or reported by an agent). */
   readonly knownFrameworks = new Map<string, FrameworkInfoJson>();
-  readonly agents = new Map<AgentId, AgentRec>();
+  readonly agents = new AgentMap();
   readonly offers = new Map<OfferId, OfferRec>();
   /** Custom and default executors with resources of their own, held until EXITED_EXECUTOR. */
   readonly executors = new ExecutorBook();
@@ -299,10 +300,13 @@ export class Master {
     for (const [fid, list] of byFramework) {
       const fw = this.frameworks.get(fid);
       if (fw === undefined) continue;
+      // Many offers at once (e.g. after a registration storm): index the framework's tasks by agent once,
+      // instead of scanning all of them per offer (quadratic while launching, ADR 0041).
+      const byAgent = list.length > 1 ? liveTasksByAgent(fw) : undefined;
       const json = list.flatMap((o) => {
         const agent = this.agents.get(o.agentId);
         if (agent === undefined) return [];
-        const offer = buildOffer(o, agent, fw, this.tasksOnAgent(agent.id, fw.id));
+        const offer = buildOffer(o, agent, fw, byAgent !== undefined ? (byAgent.get(agent.id) ?? []) : this.tasksOnAgent(agent.id, fw.id));
         const unavailability = unavailabilityOf(this, agent);
         return [unavailability !== undefined ? { ...offer, unavailability } : offer];
       });
@@ -388,4 +392,16 @@ export class Master {
   usedResources(task: TaskRec): Resources | undefined {
     return task.released || isTerminalState(task.state) ? undefined : task.resources;
   }
+}
+
+/** The framework's non-terminal tasks grouped by agent (one pass; what tasksOnAgent returns per agent). */
+export function liveTasksByAgent(fw: FrameworkRec): Map<AgentId, TaskRec[]> {
+  const out = new Map<AgentId, TaskRec[]>();
+  for (const t of fw.tasks.values()) {
+    if (isTerminalState(t.state)) continue;
+    const list = out.get(t.agentId);
+    if (list === undefined) out.set(t.agentId, [t]);
+    else list.push(t);
+  }
+  return out;
 }
