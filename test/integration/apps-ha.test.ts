@@ -6,22 +6,14 @@
  * reconciles, keeps the same 3 tasks (nothing killed) and scales to 4.
  */
 import { EventSource } from 'eventsource';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useCleanup } from '../helpers/cleanup.js';
 import { freePort, getJson, isHealthy, rawRequest, spawnAgora, startCluster, tempDir, waitFor, type Spawned } from '../helpers/index.js';
-import { startZooKeeper, type ZkEnsemble } from '../helpers/zookeeper.js';
+import { useZooKeeper } from '../helpers/use-zookeeper.js';
 
 useCleanup({ perTest: false });
 
-let zk: ZkEnsemble;
-
-beforeAll(async () => {
-  zk = await startZooKeeper();
-}, 60_000);
-
-afterAll(async () => {
-  await zk.stop();
-});
+const zk = useZooKeeper();
 
 interface Node {
   readonly url: string;

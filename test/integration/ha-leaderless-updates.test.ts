@@ -6,7 +6,7 @@
  * re-registers and re-sends its queued updates (spec §6.6), the framework re-subscribes, and for each task it
  * receives exactly the agent's sequence of states, in order (duplicates allowed: at-least-once).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OfferJson, TaskStatusJson } from '../../src/api/mesos/common.js';
 import { parseResources } from '../../src/core/resources.js';
 import { SchedulerClient, taskResourcesFromOffer } from '../../src/scheduler/index.js';
@@ -14,17 +14,11 @@ import { useCleanup } from '../helpers/cleanup.js';
 import { startAgent, startMaster, type Daemon } from '../helpers/daemons.js';
 import { rawRequest } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
-import { startZooKeeper, type ZkEnsemble } from '../helpers/zookeeper.js';
+import { useZooKeeper } from '../helpers/use-zookeeper.js';
 
 useCleanup({ perTest: false });
 
-let zk: ZkEnsemble;
-beforeAll(async () => {
-  zk = await startZooKeeper();
-}, 60_000);
-afterAll(async () => {
-  await zk.stop();
-});
+const zk = useZooKeeper();
 
 async function json<T>(url: string): Promise<T | undefined> {
   const res = await rawRequest(url, { timeoutMs: 3000 }).catch(() => undefined);

@@ -9,7 +9,7 @@
  * and answers its SUBSCRIBE with SHUTDOWN.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OfferJson, TaskStatusJson } from '../../src/api/mesos/common.js';
 import { parseResources } from '../../src/core/resources.js';
 import { SchedulerClient, taskResourcesFromOffer } from '../../src/scheduler/index.js';
@@ -17,17 +17,11 @@ import { useCleanup } from '../helpers/cleanup.js';
 import { startAgent, startMaster, type Daemon } from '../helpers/daemons.js';
 import { postJson, rawRequest } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
-import { startZooKeeper, type ZkEnsemble } from '../helpers/zookeeper.js';
+import { useZooKeeper } from '../helpers/use-zookeeper.js';
 
 useCleanup({ perTest: false });
 
-let zk: ZkEnsemble;
-beforeAll(async () => {
-  zk = await startZooKeeper();
-}, 60_000);
-afterAll(async () => {
-  await zk.stop();
-});
+const zk = useZooKeeper();
 
 async function json<T>(m: Daemon, path: string): Promise<T | undefined> {
   const res = await rawRequest(`${m.url}${path}`, { timeoutMs: 3000 }).catch(() => undefined);

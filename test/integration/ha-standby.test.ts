@@ -5,23 +5,17 @@
  * the leader: the scheduler SDK subscribes through the standby's URL, `fetch` (undici) re-POSTs GET_STATE
  * to the leader and GETs the leader's `/master/state`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SchedulerClient } from '../../src/scheduler/index.js';
 import { useCleanup } from '../helpers/cleanup.js';
 import { startMaster, type Daemon } from '../helpers/daemons.js';
 import { postJson, rawRequest } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
-import { startZooKeeper, type ZkEnsemble } from '../helpers/zookeeper.js';
+import { useZooKeeper } from '../helpers/use-zookeeper.js';
 
 useCleanup({ perTest: false });
 
-let zk: ZkEnsemble;
-beforeAll(async () => {
-  zk = await startZooKeeper();
-}, 60_000);
-afterAll(async () => {
-  await zk.stop();
-});
+const zk = useZooKeeper();
 
 async function elected(m: Daemon): Promise<number | undefined> {
   const res = await rawRequest(`${m.url}/metrics/snapshot`, { timeoutMs: 2000 }).catch(() => undefined);

@@ -4,22 +4,14 @@
  * of the leader taken while one of its runs is in flight, and no occurrence is ever launched twice: every
  * task of the job on the master has its own occurrence (`ct:<due>:<attempt>:…`), attempt 0.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useCleanup } from '../helpers/cleanup.js';
 import { freePort, getJson, rawRequest, spawnAgora, startCluster, tempDir, waitFor, type Spawned } from '../helpers/index.js';
-import { startZooKeeper, type ZkEnsemble } from '../helpers/zookeeper.js';
+import { useZooKeeper } from '../helpers/use-zookeeper.js';
 
 useCleanup({ perTest: false });
 
-let zk: ZkEnsemble;
-
-beforeAll(async () => {
-  zk = await startZooKeeper();
-}, 60_000);
-
-afterAll(async () => {
-  await zk.stop();
-});
+const zk = useZooKeeper();
 
 interface Node {
   readonly url: string;

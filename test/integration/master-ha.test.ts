@@ -3,7 +3,7 @@
  * 1), the standby redirects leader-only endpoints with a protocol-relative Location (a client following it
  * reaches the leader); kill -9 the leader and the standby takes over after the session timeout.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ZkStore, parseZkUrl } from '../../src/coordination/index.js';
 import { SchedulerClient } from '../../src/scheduler/index.js';
 import { SystemClock } from '../../src/core/clock.js';
@@ -13,19 +13,11 @@ import { postJson, rawRequest } from '../helpers/http.js';
 import { subscribeCall } from '../helpers/mesos.js';
 import { openFramework, subscribe } from '../helpers/scheduler-client.js';
 import { waitFor } from '../helpers/wait.js';
-import { startZooKeeper, type ZkEnsemble } from '../helpers/zookeeper.js';
+import { useZooKeeper } from '../helpers/use-zookeeper.js';
 
 useCleanup({ perTest: false });
 
-let zk: ZkEnsemble;
-
-beforeAll(async () => {
-  zk = await startZooKeeper();
-}, 60_000);
-
-afterAll(async () => {
-  await zk.stop();
-});
+const zk = useZooKeeper();
 
 async function elected(m: Daemon): Promise<number | undefined> {
   try {
