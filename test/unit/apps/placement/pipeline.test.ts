@@ -51,4 +51,17 @@ describe('placement pipeline', () => {
     expect(entries.find((e) => e.reason === 'InsufficientDisk')).toEqual({ reason: 'InsufficientDisk', declined: 0, processed: 1 });
     expect(s.unusedOffersCount).toBe(1);
   });
+
+  it('uses only offers allocated to the app role (old-style offers without allocation_info pass)', () => {
+    const rng = new SeededRng(3);
+    const dev = app({ role: 'dev' });
+    expect(placeInSlot({ app: dev, placed: [] }, slotOf(offer('h1')), rng)).toMatchObject({ ok: false, reason: 'UnfulfilledRole' });
+    expect(placeInSlot({ app: app(), placed: [] }, slotOf(offer('h1')), rng).ok).toBe(true);
+    const forDev: OfferJson = { ...offer('h2'), allocation_info: { role: 'dev' } };
+    forDev.resources = forDev.resources.map((r) => ({ ...(r as object), allocation_info: { role: 'dev' } }));
+    expect(placeInSlot({ app: dev, placed: [] }, slotOf(forDev), rng).ok).toBe(true);
+    expect(placeInSlot({ app: app(), placed: [] }, slotOf(forDev), rng)).toMatchObject({ ok: false, reason: 'UnfulfilledRole' });
+    const legacy: OfferJson = { ...offer('h3'), resources: offer('h3').resources.map((r) => ({ ...(r as object), allocation_info: undefined })) };
+    expect(placeInSlot({ app: dev, placed: [] }, slotOf(legacy), rng).ok).toBe(true);
+  });
 });
