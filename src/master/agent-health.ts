@@ -9,7 +9,6 @@ import { errorMessage } from '../core/errors.js';
 import type { Master } from './master.js';
 import { isPartitionAware, masterStatus, recordStatus } from './statuses.js';
 import type { AgentRec } from './types.js';
-import { RemovalRateLimiter, type RemovalTicket } from './agent-removal-limit.js';
 
 /** Starts the ping timer: a PING not answered by the next tick is a miss; too many ⇒ unreachable. */
 export function startHealth(m: Master, agent: AgentRec): void {
@@ -74,63 +73,47 @@ export function agentDisconnected(m: Master, agentId: AgentId, streamId: string)
   m.log.info({ agentId }, 'agent disconnected');
 }
 
-const limiters = new WeakMap<Master, RemovalRateLimiter>();
-const scheduled = new WeakMap<AgentRec, RemovalTicket>();
-
 /** Whether a marking of this agent as unreachable is queued behind the removal rate limit. */
 export function isUnreachableScheduled(agent: AgentRec): boolean {
-  return scheduled.has(agent);
+  return agent.unreachableTicket !== undefined;
 }
 
 /**
  * Schedules marking the agent unreachable (`master/slave_unreachable_scheduled`): at once without
- * `--agent_removal_rate_limit`, else when the limiter grants a permit. `due()` is checked at that moment
- * (false ⇒ `master/slave_unreachable_canceled`); `mark` does the marking (`..._completed`).
+ * `--agent_removal_rate_limit`, else when the master's limiter grants a permit. `due()` is checked at that
+ * moment (false ⇒ `master/slave_unreachable_canceled`); `mark` does the marking (`..._completed`).
  */
 export function scheduleUnreachable(m: Master, agent: AgentRec, due: () => boolean, mark: () => void): void {
-  if (scheduled.has(agent)) return;
+  if (agent.unreachableTicket !== undefined) return;
   m.counters.inc('master/slave_unreachable_scheduled');
-  const rate = m.config.agentRemovalRate;
-  let limiter = limiters.get(m);
-  if (limiter === undefined && rate !== undefined) {
-    limiter = new RemovalRateLimiter(m.clock, rate);
-    limiters.set(m, limiter);
-  }
   // run/canceled may be called synchronously by acquire; only a still-queued request is remembered.
   let settled = false;
   const req = {
     due: () => !m.isStopped && due(),
     run: () => {
       settled = true;
-      scheduled.delete(agent);
+      agent.unreachableTicket = undefined;
       m.counters.inc('master/slave_unreachable_completed');
       mark();
     },
     canceled: () => {
       settled = true;
-      scheduled.delete(agent);
+      agent.unreachableTicket = undefined;
       m.counters.inc('master/slave_unreachable_canceled');
       m.log.info({ agentId: agent.id }, 'agent came back before its unreachable marking: canceled');
     },
   };
-  if (limiter === undefined) {
+  if (m.removalLimiter === undefined) {
     req.run();
     return;
   }
-  const ticket = limiter.acquire(req);
-  if (!settled) scheduled.set(agent, ticket);
+  const ticket = m.removalLimiter.acquire(req);
+  if (!settled) agent.unreachableTicket = ticket;
 }
 
 /** The agent is back (re-registered, or answered a ping): its queued unreachable marking is canceled. */
 export function cancelScheduledUnreachable(agent: AgentRec | undefined): void {
-  if (agent === undefined) return;
-  scheduled.get(agent)?.cancel();
-}
-
-/** Drops queued markings and the limiter's timer (Master.stop). */
-export function stopRemovalLimiter(m: Master): void {
-  limiters.get(m)?.stop();
-  limiters.delete(m);
+  agent?.unreachableTicket?.cancel();
 }
 
 /** Marks the agent unreachable: tasks to unreachable_tasks, FAILURE to every framework (spec §6.8). */

@@ -30,7 +30,7 @@ import { ExecutorBook, type ExecutorRec } from './executors.js';
 import * as lifecycle from './framework-lifecycle.js';
 import * as calls from './scheduler-calls.js';
 import * as agentHandlers from './agent-handlers.js';
-import { stopRemovalLimiter } from './agent-health.js';
+import { RemovalRateLimiter } from './agent-removal-limit.js';
 import type { AgentCallJson } from '../api/agora/agent-protocol.js';
 import { OperatorEvents } from './http/operator-v1-events.js';
 import { recoverMaintenance, unavailabilityOf } from './maintenance.js';
@@ -103,6 +103,8 @@ export class Master {
   private pendingAll = false;
   private stopped = false;
   private readonly isLeader: () => boolean;
+  /** Paces unreachable markings (--agent_removal_rate_limit); undefined = no limit. */
+  readonly removalLimiter: RemovalRateLimiter | undefined;
 
   constructor(deps: MasterDeps) {
     this.config = deps.config;
@@ -112,6 +114,7 @@ export class Master {
     this.allocator = deps.allocator;
     this.registry = deps.registry;
     this.isLeader = deps.isLeader ?? (() => true);
+    this.removalLimiter = deps.config.agentRemovalRate !== undefined ? new RemovalRateLimiter(deps.clock, deps.config.agentRemovalRate) : undefined;
     this.ids = new MasterIdMinter(deps.masterId);
     this.roleSettings = new RoleSettings(deps.registry, deps.allocator, () => deps.clock.now(), deps.initialWeights);
     this.roleSettings.onChange = (c) => (c.kind === 'weights' ? rescindForWeights(this, c.roles) : rescindForQuota(this, c.quota));
@@ -164,7 +167,7 @@ export class Master {
       a.reregisterTimer?.cancel();
       a.stream?.close();
     }
-    stopRemovalLimiter(this);
+    this.removalLimiter?.stop();
     await this.registry.drain();
   }
 

@@ -2,6 +2,7 @@
  * The master's in-memory records. All of them are owned and mutated only by the Master actor
  * (src/master/master.ts and the helper modules it delegates to); routes read them to shape replies.
  */
+import type { RemovalTicket } from './agent-removal-limit.js';
 import type { Timer } from '../core/clock.js';
 import type { RemovalRate } from './agent-removal-limit.js';
 import type { AgentId, FrameworkId, OfferId, TaskId } from '../core/ids.js';
@@ -88,6 +89,8 @@ export interface AgentRec {
   pongSincePing: boolean;
   pingTimer?: Timer | undefined;
   reregisterTimer?: Timer | undefined;
+  /** Its unreachable marking, while queued behind --agent_removal_rate_limit. */
+  unreachableTicket?: RemovalTicket | undefined;
 }
 
 /** An outstanding offer; its resources stay allocated to the framework until answered. */
