@@ -1,19 +1,18 @@
 /**
  * Failover benchmark (issue 6): a real 3-server ZooKeeper ensemble, 3 `agora master --zk` child processes,
- * a simulated agent fleet in another child process (bench/failover-fleet.ts), and a raw v1 framework that
+ * a simulated agent fleet in another child process (bench/fleet-child.ts), and a raw v1 framework that
  * launches 10 tasks per offer; the bench's ZooKeeper detector relays each new leader to the fleet. Then kill -9 the leader and measure, from the kill, when (a) ZooKeeper shows
  * a new leader (a detector in this process), (b) the new leader serves (its /metrics/snapshot says
  * master/elected 1: registry recovered), (c) every agent re-registered (master/slaves_active), (d) every
  * task is known again (master/tasks_running). Sizes: 1k agents / 10k tasks and 10k / 100k;
  * FAILOVER_QUICK=1 runs 200 / 2k only, FAILOVER_SIZES="1000x10000,..." picks sizes.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import type { BenchResult } from './harness.js';
+import { startFleetChild } from './fleet-child.js';
 import { round } from './harness.js';
 import { SystemClock } from '../src/core/clock.js';
 import { ZkMasterDetector, masterHostPort, parseZkUrl } from '../src/coordination/index.js';
@@ -59,53 +58,6 @@ async function metrics(url: string): Promise<Record<string, number>> {
   }
 }
 
-interface FleetChild {
-  readonly child: ChildProcess;
-  readonly ready: Promise<number>;
-  follow(url: string): void;
-  stats(): Promise<{ unacknowledged: number; registered: number; tasks: number; reregistrations: number; updatesSent: number; updatesAcked: number }>;
-  stop(): Promise<void>;
-}
-
-function startFleetChild(master: string, agents: number): FleetChild {
-  // `master` is the current leader's URL; the bench relays each new leader (see failover-fleet.ts).
-  const entry = fileURLToPath(new URL('./failover-fleet.ts', import.meta.url));
-  const child = fork(entry, [JSON.stringify({ master, agents, concurrency: 200, backoffMs: 1000 })], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const waiters: ((m: { type: string; stats?: unknown; ms?: number; message?: string }) => void)[] = [];
-  child.on('message', (m) => {
-    for (const w of waiters.splice(0)) w(m as { type: string });
-  });
-  const next = (type: string): Promise<{ type: string; stats?: unknown; ms?: number; message?: string }> =>
-    new Promise((resolve, reject) => {
-      const wait = (m: { type: string; stats?: unknown; ms?: number; message?: string }): void => {
-        if (m.type === type) resolve(m);
-        else if (m.type === 'error') reject(new Error(m.message));
-        else waiters.push(wait);
-      };
-      waiters.push(wait);
-    });
-  return {
-    child,
-    ready: next('ready').then((m) => m.ms ?? 0),
-    follow: (url) => child.send({ type: 'leader', url }),
-    stats: async () => {
-      const p = next('stats');
-      child.send('stats');
-      return (await p).stats as Awaited<ReturnType<FleetChild['stats']>>;
-    },
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.send('stop');
-      await Promise.race([exited, delay(20_000)]);
-      child.kill('SIGKILL');
-    },
-  };
-}
-
 /**
  * Accepts every offer with up to TASKS_PER_OFFER small tasks until `total` are launched (a refused or
  * failed ACCEPT gives its task ids back for later offers); resolves when all run.
@@ -148,7 +100,8 @@ async function runSize(zk: ZkEnsemble, size: Size): Promise<Record<string, strin
     return l === undefined ? undefined : masters.find((m) => m.hostPort === masterHostPort(l));
   };
   const first = await waitFor(leaderOf, { timeoutMs: 30_000, what: 'a leading master' });
-  const fleet = startFleetChild(first.url, size.agents);
+  // The fleet starts at the current leader; the bench's detector relays each new leader (fleet.follow).
+  const fleet = startFleetChild({ master: first.url, agents: size.agents, concurrency: 200, backoffMs: 1000 });
   const unfollow = detector.onChange((l) => {
     if (l !== undefined) fleet.follow(`http://${masterHostPort(l)}`);
   });
