@@ -72,7 +72,7 @@ function head(o: HaproxyRenderOptions): string[] {
     '',
     'defaults',
     '  log global',
-    // More than marathon-lb's 3: when most tasks stop at once (scale-down) each refused retry marks one down.
+    // More than marathon-lb's 3; each backend raises it to its server count (see backend()).
     '  retries 5',
     '  backlog 10000',
     '  maxconn 10000',
@@ -134,7 +134,10 @@ function serviceFrontend(s: LbService): string[] {
 }
 
 function backend(s: LbService, slots: number): string[] {
-  const lines = [`backend ${s.backend}`, `  balance ${s.balance}`, `  mode ${s.mode}`];
+  const servers = Math.max(slots, s.servers.length);
+  // Each refused attempt marks its server down (observe layer4), so one retry per server line lets a request
+  // walk past every task that stopped at once (a scale-down of 8 → 2 killed 6: 5 retries were one short).
+  const lines = [`backend ${s.backend}`, `  balance ${s.balance}`, `  mode ${s.mode}`, `  retries ${Math.max(5, servers)}`];
   if (s.mode === 'http') {
     // L7 retries: a request whose server died before answering is replayed on another one (scale-down, restart).
     // One server connection per request (marathon-lb's http-server-close): a pooled idle connection that a
@@ -152,7 +155,7 @@ function backend(s: LbService, slots: number): string[] {
     if (s.mode === 'http' && /HTTP/.test(hc.protocol)) lines.push(`  option httpchk GET ${hc.path}`, `  timeout check ${hc.timeoutSeconds}s`);
     check = ` check inter ${hc.intervalSeconds}s fall ${hc.maxConsecutiveFailures + 1}${PASSIVE}`;
   }
-  for (let i = 0; i < Math.max(slots, s.servers.length); i++) {
+  for (let i = 0; i < servers; i++) {
     const server = s.servers[i];
     lines.push(serverLine(s, i + 1, server, check));
   }

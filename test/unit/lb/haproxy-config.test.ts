@@ -37,6 +37,7 @@ describe('renderHaproxyConfig', () => {
       backend db_10001
         balance leastconn
         mode tcp
+        retries 5
         server s1 10.0.0.1:31001 id 1 check inter 2s rise 1 fall 2 observe layer4 error-limit 1 on-error mark-down
         server s2 10.0.0.2:31002 id 2 check inter 2s rise 1 fall 2 observe layer4 error-limit 1 on-error mark-down
         server s3 127.0.0.1:1 id 3 disabled check inter 2s rise 1 fall 2 observe layer4 error-limit 1 on-error mark-down
@@ -94,6 +95,7 @@ describe('renderHaproxyConfig', () => {
       backend web_10000
         balance roundrobin
         mode http
+        retries 5
         retry-on conn-failure empty-response junk-response response-timeout
         option http-server-close
         option forwardfor
@@ -108,6 +110,7 @@ describe('renderHaproxyConfig', () => {
       backend web_api_10001
         balance roundrobin
         mode http
+        retries 5
         retry-on conn-failure empty-response junk-response response-timeout
         option http-server-close
         option forwardfor
@@ -118,6 +121,15 @@ describe('renderHaproxyConfig', () => {
 
       "
     `);
+  });
+
+  it('gives each backend one retry per server line, so a request can pass every task that stopped at once', () => {
+    const tasks = Array.from({ length: 8 }, (_, i) => task(`t${i}`, 31000 + i));
+    const m = buildModel({ apps: [app('/web', [10000], EXTERNAL, tasks)] }, { groups: ['external'], bindAddr: '*' });
+    const text = renderHaproxyConfig(m, OPTS);
+    const servers = (text.match(/^ {2}server s\d+ /gm) ?? []).length;
+    expect(servers).toBeGreaterThanOrEqual(8);
+    expect(text).toContain(`backend web_10000\n  balance roundrobin\n  mode tcp\n  retries ${servers}\n`);
   });
 
   it('is deterministic: app and task order in the input do not matter', () => {
