@@ -64,12 +64,14 @@ export interface Daemon extends Spawned {
 const SIGNALS: Readonly<Record<string, number>> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 
 /** Spawns `node bin/agora.js ...args` tracked for cleanup, output to `logPath`. */
-export function spawnAgora(name: string, args: readonly string[], logDir: string, env: NodeJS.ProcessEnv = {}): Spawned {
+export function spawnAgora(name: string, args: readonly string[], logDir: string, env: NodeJS.ProcessEnv = {}, prefix: readonly string[] = []): Spawned {
   const logPath = join(logDir, `${name}.log`);
   const fd = openSync(logPath, 'a');
   // AGORA_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the daemons of a test or bench run.
   const nodeArgs = (process.env['AGORA_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, AGORA_BIN, ...args], {
+  // A prefix (e.g. `ip netns exec <ns>`) must exec node in place, so the pid and group stay node's.
+  const argv = [...prefix, process.execPath, ...nodeArgs, AGORA_BIN, ...args];
+  const child = spawn(argv[0] ?? process.execPath, argv.slice(1), {
     cwd: REPO_ROOT,
     detached: true,
     stdio: ['ignore', fd, fd],

@@ -4,12 +4,9 @@
  * twice or after a partial setup. `spawnAgoraIn` runs `node bin/agora.js …` inside the namespace, tracked for
  * cleanupAll() like spawnAgora.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { AGORA_BIN, REPO_ROOT, track, type Spawned } from './daemons.js';
-import { delay } from './wait.js';
+import { spawnAgora, type Spawned } from './daemons.js';
 
 export interface Netns {
   readonly name: string;
@@ -66,52 +63,7 @@ export function createNetns(): Netns {
   return { name, hostIf, hostIp, nsIp, cut: () => ip('link', 'set', hostIf, 'down'), heal: () => ip('link', 'set', hostIf, 'up'), destroy };
 }
 
-/** `ip netns exec <ns> node bin/agora.js …args`, output to `<logDir>/<name>.log`, tracked for cleanupAll(). */
+/** `ip netns exec <ns> node bin/agora.js …args` (spawnAgora with that prefix: logged, tracked for cleanupAll()). */
 export function spawnAgoraIn(ns: Netns, name: string, args: readonly string[], logDir: string): Spawned {
-  const logPath = join(logDir, `${name}.log`);
-  const fd = openSync(logPath, 'a');
-  // `ip netns exec` execs node in place: the pid is node's, its group is ours to kill.
-  const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, AGORA_BIN, ...args], { cwd: REPO_ROOT, detached: true, stdio: ['ignore', fd, fd] });
-  closeSync(fd);
-  let code: number | undefined;
-  const exited = new Promise<number>((res) => {
-    child.once('exit', (c, sig) => {
-      code = c ?? (sig === 'SIGKILL' ? 137 : 143);
-      res(code);
-    });
-    child.once('error', () => {
-      code = 127;
-      res(code);
-    });
-  });
-  const pid = child.pid ?? -1;
-  const signal = (s: NodeJS.Signals, group = false): void => {
-    try {
-      process.kill(group ? -pid : pid, s);
-    } catch {
-      // gone
-    }
-  };
-  const self: Spawned = {
-    name,
-    pid,
-    logPath,
-    child,
-    exited,
-    exitCode: () => code,
-    async kill(s: NodeJS.Signals = 'SIGKILL') {
-      if (code === undefined) signal(s);
-      return exited;
-    },
-    async stop(timeoutMs = 10_000) {
-      if (code !== undefined) return code;
-      signal('SIGTERM');
-      const timedOut = await Promise.race([exited.then(() => false), delay(timeoutMs).then(() => true)]);
-      if (timedOut) signal('SIGKILL', true);
-      return exited;
-    },
-    log: () => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : ''),
-  };
-  track(self);
-  return self;
+  return spawnAgora(name, args, logDir, {}, ['ip', 'netns', 'exec', ns.name]);
 }

@@ -4,7 +4,6 @@
  * PARTITION_AWARE framework sees TASK_UNREACHABLE. Healing it: the agent re-registers, the task is RUNNING
  * again (REASON_AGENT_REREGISTERED) and it is the same process (one `sleep` with its unique argument, same pid).
  */
-import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useCleanup } from '../helpers/cleanup.js';
 import { FAST_MASTER_FLAGS } from '../helpers/cluster.js';
@@ -13,6 +12,7 @@ import { getJson } from '../helpers/http.js';
 import { commandTask, subscribeCall } from '../helpers/mesos.js';
 import { createNetns, spawnAgoraIn, type Netns } from '../helpers/netns.js';
 import { freePort } from '../helpers/ports.js';
+import { cmdline, listPids } from '../helpers/proc.js';
 import { openFramework } from '../helpers/scheduler-client.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -23,16 +23,7 @@ afterAll(() => ns?.destroy());
 
 /** Host pids of `sleep <secs>` processes. */
 function sleepers(secs: number): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/cmdline`, 'utf8') === `sleep\u0000${secs}\u0000`) out.push(Number(d));
-    } catch {
-      // exited
-    }
-  }
-  return out;
+  return listPids().filter((pid) => cmdline(pid) === `sleep ${secs}`);
 }
 
 function alive(pid: number): boolean {

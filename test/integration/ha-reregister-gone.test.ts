@@ -8,7 +8,6 @@
  * TASK_GONE_BY_OPERATOR; after one more failover the next leader still knows the agent is gone (registry)
  * and answers its SUBSCRIBE with SHUTDOWN.
  */
-import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { OfferJson, TaskStatusJson } from '../../src/api/mesos/common.js';
 import { parseResources } from '../../src/core/resources.js';
@@ -17,6 +16,7 @@ import { useCleanup } from '../helpers/cleanup.js';
 import { startAgent, startMaster, type Daemon } from '../helpers/daemons.js';
 import { postJson, rawRequest } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
+import { cmdline, listPids } from '../helpers/proc.js';
 import { useZooKeeper } from '../helpers/use-zookeeper.js';
 
 useCleanup({ perTest: false });
@@ -35,17 +35,9 @@ async function leaderOf(masters: readonly Daemon[]): Promise<Daemon> {
   }, { timeoutMs: 25_000, what: 'an elected master' });
 }
 
+/** Host pids of `sleep <secs>` processes. */
 function sleepers(secs: number): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/cmdline`, 'utf8') === `sleep\u0000${secs}\u0000`) out.push(Number(d));
-    } catch {
-      // exited
-    }
-  }
-  return out;
+  return listPids().filter((pid) => cmdline(pid) === `sleep ${secs}`);
 }
 
 describe('after a failover', () => {
