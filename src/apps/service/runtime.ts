@@ -25,7 +25,7 @@ import type { Driver } from './driver.js';
 import type { AppsState } from './state.js';
 import { isHeld } from '../deploy/deployment.js';
 import { advanceDeployments } from './deployment-progress.js';
-import { UpdateBatcher } from './update-batch.js';
+import { UpdateBatcher } from '../../scheduler/update-batch.js';
 import { publishHealthChange, publishUnknownTerminated } from '../events/catalog.js';
 
 /** Terminal states that lengthen the launch delay (TASK_KILLED does not, spec §4.7). */
@@ -237,7 +237,7 @@ export class AppsRuntime {
     if (back.length > 0) await this.state.saveInstances(back);
   }
 
-  private readonly updates = new UpdateBatcher({
+  private readonly updates = new UpdateBatcher<Instance>({
     serial: (drain) => this.state.serial(drain),
     apply: (status, deferred, flush) => this.applyUpdate(status, deferred, flush),
     save: (list) => this.state.saveInstances(list),
@@ -257,7 +257,7 @@ export class AppsRuntime {
   /**
    * UPDATE: tracks the task's state; terminal or lost instances are expunged (and replaced by reconcile).
    * Resolves once the update is durably applied and acknowledged. Updates that arrive while earlier work
-   * runs are handled together (./update-batch.ts): plain changes stored as one batch, acknowledged after it.
+   * runs are handled together (src/scheduler/update-batch.ts): plain changes stored as one batch, acknowledged after it.
    */
   onUpdate(status: TaskStatusJson): Promise<void> {
     return this.updates.push(status);

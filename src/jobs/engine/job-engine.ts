@@ -23,12 +23,12 @@ import { cascadeChild, childrenOf, validateParents, type CascadeMode } from '../
 import { START_CURSOR } from '../schedule/cursor.js';
 import type { JobRecord, RunRecord } from '../state/records.js';
 import { Reconciler } from './reconciler.js';
-import { jobAfterSuccess, newRun, runAfterEnd } from './outcomes.js';
+import { classify, jobAfterSuccess, newRun, runAfterEnd } from './outcomes.js';
 import { recoverRecord } from './due-book.js';
 import { OfferDesk } from './offer-desk.js';
 import { OccurrenceTaker } from './occurrence-taker.js';
 import { EngineState } from './engine-state.js';
-import { UpdateBatcher } from './update-batch.js';
+import { UpdateBatcher } from '../../scheduler/update-batch.js';
 import { pastStartDeadline, startDeadline } from '../v2/policy.js';
 import { applyStatus, type StatusContext } from './apply-status.js';
 import type { JobsDriver } from './driver.js';
@@ -46,7 +46,9 @@ export class JobEngine {
   private readonly reconciling: Reconciler;
   private readonly desk: OfferDesk;
   private readonly taker: OccurrenceTaker;
-  private readonly updates: UpdateBatcher;
+  private readonly updates: UpdateBatcher<RunRecord>;
+  /** Whether an update of the current batch answered a reconciliation request. */
+  private reconciledInBatch = false;
   private readonly reviveLeadMs: number;
   private readonly statusCtx: StatusContext;
   private driver: JobsDriver | undefined;
@@ -69,15 +71,15 @@ export class JobEngine {
       disableAfterFailures: opts.disableAfterFailures ?? 0,
     };
     this.reconciling = new Reconciler(this.clock, opts.reconcileIntervalMs ?? 5_000, (fn) => void this.serial(fn));
-    this.updates = new UpdateBatcher((fn) => this.serial(fn), {
-      now: () => this.clock.now(),
-      resolve: (taskId) => this.reconciling.resolve(taskId),
-      runOf: (taskId) => this.st.runIndex.byTaskId(taskId),
-      persist: (runs) => this.st.persistRuns(runs),
-      apply: (run, status, fromReconcile) => this.applyStatus(run, status, fromReconcile),
+    // RUNNING transitions of a batch are one Store write; every other state goes through applyStatus in order.
+    this.updates = new UpdateBatcher<RunRecord>({
+      serial: (drain) => this.serial(drain),
+      apply: (status, deferred, flush) => this.batchedStatus(status, deferred, flush),
+      save: (runs) => this.st.persistRuns(runs),
       acknowledge: async (status) => void (await this.driver?.acknowledgeUpdate(status)),
-      after: async (reconciled) => {
-        if (reconciled && this.reconciling.size === 0) this.log.info('reconciliation complete');
+      afterAcknowledged: async () => {
+        if (this.reconciledInBatch && this.reconciling.size === 0) this.log.info('reconciliation complete');
+        this.reconciledInBatch = false;
         await this.tick();
       },
     });
@@ -157,6 +159,21 @@ export class JobEngine {
   /** Handled in a batch with the updates that arrive while the engine is busy (UpdateBatcher). */
   onUpdate(status: TaskStatusJson): Promise<void> {
     return this.updates.push(status);
+  }
+
+  /** One update of a batch: a task now running is deferred into the batch's write; anything else is applied. */
+  private async batchedStatus(status: TaskStatusJson, deferred: Map<string, RunRecord>, flush: () => Promise<void>): Promise<void> {
+    const taskId = status.task_id.value;
+    const wasReconciling = this.reconciling.resolve(taskId);
+    this.reconciledInBatch ||= wasReconciling;
+    const run = deferred.get(taskId) ?? this.st.runIndex.byTaskId(taskId);
+    if (run === undefined) return;
+    if (classify(status.state) === 'running') {
+      if (run.status !== 'RUNNING') deferred.set(taskId, { ...run, status: 'RUNNING', startedAt: run.startedAt ?? this.clock.now() });
+      return;
+    }
+    await flush();
+    await this.applyStatus(this.st.runIndex.byTaskId(taskId) ?? run, status, wasReconciling);
   }
 
   async stop(): Promise<void> {
